@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * atx_engine.h - the interface between the atx core and its engines.
+ *
+ * An engine is a const struct atx_engine_ops.  The core attaches an
+ * instance of it to a context (struct atx_engine), the engine creates its
+ * channels (queues) with atx_engine_add_chan(), and from then on the core
+ * hands it descriptors through ops->submit and takes completions back
+ * through atx_engine_complete() (loop thread) or
+ * atx_engine_complete_remote() + atx_engine_remote_flush() (any thread).
+ *
+ * Rules (STYLE.md):
+ *  - submit never completes a descriptor itself: completion reaches the
+ *    loop, which runs callbacks;
+ *  - submit may refuse with -EAGAIN (queue full); the core then holds that
+ *    channel's work until the engine calls atx_engine_unblock();
+ *  - errors travel in the completion status, never as a return from
+ *    the execution of a descriptor.
+ */
+#ifndef ATX_ENGINE_H
+#define ATX_ENGINE_H
+
+#include "atx.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct atx_engine;
+
+enum atx_opcode {
+	ATX_OP_NOP = 0,         /* atx_trigger_callback */
+	ATX_OP_MEMCPY,
+	ATX_OP_MEMSET,
+	ATX_OP_CRC32C,
+	ATX_OP_COPY_CRC32C,
+	ATX_OP_XOR,
+	ATX_OP_XOR_VAL,
+	ATX_OP_PQ,
+	ATX_OP_PQ_VAL,
+	ATX_OP_RAID6_DATAP,
+	ATX_OP_RAID6_2DATA,
+	ATX_OP_CIPHER,
+	ATX_OP_HASH,            /* atx_digest on a HASH session */
+	ATX_OP_MAC,             /* atx_digest on a MAC session */
+	ATX_OP_AEAD,
+	ATX_OP_CHAIN,           /* atx_aead on a CHAIN session */
+	ATX_OP_READ,
+	ATX_OP_WRITE,
+	ATX_OP__COUNT,
+};
+
+/* The capability an opcode needs. */
+uint32_t atx_opcode_cap(enum atx_opcode op);
+
+/*
+ * The engine-visible part of a descriptor.  Filled by the core before
+ * submit and read-only for the engine, except eng[] which is the engine's
+ * scratch space while it owns the descriptor.
+ */
+struct atx_op {
+	uint8_t opcode;         /* enum atx_opcode */
+	uint8_t fence;          /* handed early behind in-order parents: check atx_tx_fence_ok() */
+	uint16_t iv_len;
+	uint32_t seed;          /* crc32c seed */
+	size_t len;             /* payload bytes (per block for RAID ops) */
+	union {
+		struct {
+			void *dst;
+			const void *src;
+			int c;                  /* memset */
+			uint32_t *out;          /* crc32c result */
+		} mem;
+		struct {
+			void *const *srcs;      /* xor/xor_val sources, pq data blocks */
+			unsigned nsrc;
+			void *dst;              /* xor destination */
+			void *p;                /* pq: P (NULL = skip); recovery: P */
+			void *q;                /* pq: Q (NULL = skip); recovery: Q */
+			uint32_t *result;       /* *_val result bits */
+			unsigned faila, failb;  /* recovery */
+		} raid;
+		struct {
+			struct atx_session *s;
+			void *sess_priv;        /* the engine's own session state */
+			const struct iovec *src;
+			const struct iovec *dst;/* == src when in place */
+			unsigned src_cnt, dst_cnt;
+			const void *aad;
+			size_t aad_len;
+			void *digest;           /* out: hash/MAC/tag; in: value to verify */
+			struct iovec src1, dst1;/* storage for flat-buffer calls */
+			uint8_t iv[ATX_MAX_IV_LEN];
+		} crypto;
+		struct {
+			int fd;
+			void *buf;
+			uint64_t offset;
+			size_t done;            /* bytes transferred so far */
+		} io;
+	} u;
+	uintptr_t eng[4];       /* engine scratch */
+};
+
+/* Channel flags (atx_engine_add_chan). */
+#define ATX_CHAN_F_IN_ORDER (1u << 0) /* executes its queue in order: dependents may be handed early */
+#define ATX_CHAN_F_POLL     (1u << 1) /* core calls ops->poll on every loop pass while it has work */
+#define ATX_CHAN_F_INLINE   (1u << 2) /* executes in the loop thread (no thread crossing) */
+
+/* submit hints */
+#define ATX_HINT_MORE       (1u << 0) /* more descriptors follow in this batch: do not ring yet */
+
+struct atx_engine_ops {
+	const char *name;       /* required: "soft", "mb", "virtio" */
+	int prio;               /* required: ATX_PRIO_* */
+	uint32_t caps;          /* required: ATX_CAP_* the engine may offer */
+
+	/*
+	 * attach (required) - set up an instance for @ctx; @args is the text
+	 * after "name:" in the engine spec, or NULL.  Creates channels with
+	 * atx_engine_add_chan().  Returns 0 or -errno (-ENODEV: not here).
+	 */
+	int (*attach)(struct atx_engine *e, const char *args);
+	/* detach (required) - every descriptor has completed; free everything. */
+	void (*detach)(struct atx_engine *e);
+
+	/*
+	 * probe_session (required with any crypto cap) - priority with which
+	 * this engine would serve @p (normally ops->prio), or -EOPNOTSUPP.
+	 */
+	int (*probe_session)(struct atx_engine *e, const struct atx_session_params *p);
+	/* new_session (required with any crypto cap) - build engine state into *priv. */
+	int (*new_session)(struct atx_engine *e, const struct atx_session_params *p, void **priv);
+	/* free_session (required with any crypto cap) - no descriptor uses it any more; zeroize keys. */
+	void (*free_session)(struct atx_engine *e, void *priv);
+
+	/*
+	 * submit (required) - take @tx for execution on @chan.  @hints has
+	 * ATX_HINT_MORE while more follow in this batch; the last of a batch
+	 * comes without it and must ring the doorbell.  Returns 0, or
+	 * -EAGAIN when full (the tx stays with the core; call
+	 * atx_engine_unblock() when there is room again).
+	 */
+	int (*submit)(struct atx_chan *chan, struct atx_tx *tx, unsigned hints);
+
+	/*
+	 * poll (required with ATX_CHAN_F_POLL or atx_engine_watch_fd) - run
+	 * in the loop thread: execute inline work or reap the device,
+	 * completing descriptors with atx_engine_complete().  Returns the
+	 * number completed.
+	 */
+	int (*poll)(struct atx_chan *chan, unsigned budget);
+};
+
+/* Registration check (dmaengine's CHECK_CAP): 0 or -EINVAL naming nothing. */
+int atx_engine_ops_check(const struct atx_engine_ops *ops);
+
+/* ---- for engines: the engine instance and its channels (slow path) ---- */
+struct atx_ctx *atx_engine_ctx(struct atx_engine *e);
+void *atx_engine_priv(struct atx_engine *e);
+void atx_engine_set_priv(struct atx_engine *e, void *priv);
+const char *atx_engine_instance_name(struct atx_engine *e); /* "soft", "virtio0" */
+
+struct atx_chan *atx_engine_add_chan(struct atx_engine *e, const char *name, uint32_t caps,
+				     unsigned flags, void *priv);
+void *atx_chan_priv(struct atx_chan *chan);
+struct atx_engine *atx_chan_engine(struct atx_chan *chan);
+unsigned atx_chan_index(struct atx_chan *chan); /* 0..n-1 within its engine */
+
+/* The channel is gone for good (device vanished): route nothing more to it. */
+void atx_chan_set_dead(struct atx_chan *chan);
+
+/*
+ * atx_engine_watch_fd - the core keeps a poll on @fd in its io_uring and
+ * calls ops->poll(chan) when it is readable (e.g. a virtqueue's call
+ * eventfd).  The engine reads/clears the fd itself.
+ */
+int atx_engine_watch_fd(struct atx_chan *chan, int fd);
+
+/* ---- for engines: the fast path ---- */
+static inline struct atx_op *atx_tx_op(struct atx_tx *tx)
+{
+	return (struct atx_op *)(void *)tx;     /* the op is the first member of a tx */
+}
+
+/* Complete @tx with @status.  Loop thread only (inside submit is forbidden). */
+void atx_engine_complete(struct atx_tx *tx, int status);
+
+/*
+ * Complete from another thread: queue @tx with @status on the context's
+ * completion list (lock-free), then call atx_engine_remote_flush() once
+ * per batch to wake the loop if it sleeps.
+ */
+void atx_engine_complete_remote(struct atx_chan *chan, struct atx_tx *tx, int status);
+void atx_engine_remote_flush(struct atx_chan *chan);
+
+/* The channel has room again after refusing with -EAGAIN.  Loop thread only. */
+void atx_engine_unblock(struct atx_chan *chan);
+
+/*
+ * For a descriptor handed over with op->fence set: true when every parent
+ * it was queued behind on this channel succeeded.  The engine must call
+ * it after those parents executed (in-order queue) and, when false,
+ * complete the descriptor with -ECANCELED without executing it.
+ */
+bool atx_tx_fence_ok(struct atx_tx *tx);
+
+/*
+ * The status the engine gave a descriptor it executed (for in-order
+ * engines that record results before handing completions back).
+ */
+void atx_tx_set_result(struct atx_tx *tx, int status);
+
+/* Bytes of payload a descriptor moves (for stats and engines' thresholds). */
+size_t atx_tx_bytes(struct atx_tx *tx);
+
+/* The parameters a session was created with (keys included: handle with care). */
+const struct atx_session_params *atx_session_params(const struct atx_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ATX_ENGINE_H */
