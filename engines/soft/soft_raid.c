@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * soft_raid.c - xor, xor_val, pq, pq_val and RAID-6 recovery for the
+ * software engine, on ISA-L.
+ *
+ * ISA-L's xor_gen / pq_gen / xor_check want aligned pointers (the SSE/AVX
+ * variants use aligned or non-temporal loads), at least two sources, and
+ * pq_gen a length that is a multiple of 32.  Callers of atx may hand any
+ * length, any alignment and a single source, so every operation runs the
+ * ISA-L-able part (all pointers 64-byte aligned, the length rounded down
+ * to ISAL_GRAIN) on ISA-L and the rest on a portable 64-bit word loop
+ * (the Linux lib/raid6 int64 scheme).  Recovery is a pair of GF(2^8) dot
+ * products over the surviving blocks, which ISA-L's ec_encode_data runs
+ * for any length and alignment.
+ *
+ * GF(2^8) is the Linux raid6 / ISA-L field: polynomial 0x11d, generator 2,
+ * Q = sum g^i * D_i with D_0 weighted 1.
+ *
+ * Nothing here allocates: pointer arrays, GF tables and the pq_val scratch
+ * live on the stack (at most ~9 KiB).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <isa-l/erasure_code.h>
+#include <isa-l/raid.h>
+
+#include "soft/soft.h"
+
+/* Pointer alignment that satisfies every ISA-L xor/pq variant (AVX-512 NT loads). */
+#define ISAL_ALIGN 64
+/* Length granularity handed to ISA-L: its unrolled loops step 128 bytes. */
+#define ISAL_GRAIN 128
+/* ISA-L takes int lengths: feed it segments of at most this (a multiple of ISAL_GRAIN). */
+#define ISAL_SEG (1u << 30)
+/* pq_val / q-only scratch: two syndromes of this many bytes on the stack. */
+#define SCRATCH 2048
+
+/* g^i in GF(2^8)/0x11d for every data index atx allows. */
+static const uint8_t gf_exp2[ATX_RAID_MAX_SRCS] = {
+	0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1d, 0x3a, 0x74, 0xe8, 0xcd, 0x87,
+	0x13, 0x26, 0x4c, 0x98, 0x2d, 0x5a, 0xb4, 0x75, 0xea, 0xc9, 0x8f, 0x03, 0x06, 0x0c,
+	0x18, 0x30, 0x60, 0xc0, 0x9d, 0x27, 0x4e, 0x9c, 0x25, 0x4a, 0x94, 0x35, 0x6a, 0xd4,
+	0xb5, 0x77, 0xee, 0xc1, 0x9f, 0x23, 0x46, 0x8c, 0x05, 0x0a, 0x14, 0x28, 0x50, 0xa0,
+	0x5d, 0xba, 0x69, 0xd2, 0xb9, 0x6f, 0xde, 0xa1,
+};
+
+static inline uint64_t ld64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));       /* unaligned-safe; compiles to one load */
+	return v;
+}
+
+static inline void st64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* Multiply eight GF(2^8) bytes by 2 at once (lib/raid6 int.uc's SHLBYTE/MASK). */
+static inline uint64_t gf_mul2_x8(uint64_t v)
+{
+	uint64_t hi = v & 0x8080808080808080ull;
+	uint64_t mask = (hi << 1) - (hi >> 7);  /* 0xff in every byte whose top bit was set */
+
+	return ((v << 1) & 0xfefefefefefefefeull) ^ (mask & 0x1d1d1d1d1d1d1d1dull);
+}
+
+static inline const uint8_t *src_at(void *const *srcs, unsigned i, size_t off)
+{
+	return (const uint8_t *)srcs[i] + off;
+}
+
+static bool isal_aligned(const void *p)
+{
+	return ((uintptr_t)p & (ISAL_ALIGN - 1)) == 0;
+}
+
+static bool srcs_aligned(void *const *srcs, unsigned n, size_t off)
+{
+	uintptr_t acc = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		acc |= (uintptr_t)src_at(srcs, i, off);
+	return (acc & (ISAL_ALIGN - 1)) == 0;
+}
+
+/* ---- portable paths: any length, any alignment, any source count ---- */
+
+/* dst = xor of srcs[i]+off; dst may alias a source at the same offset. */
+static void xor_c(uint8_t *dst, void *const *srcs, unsigned n, size_t off, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v = ld64(src_at(srcs, 0, off + i));
+
+		for (unsigned s = 1; s < n; s++)
+			v ^= ld64(src_at(srcs, s, off + i));
+		st64(dst + i, v);
+	}
+	for (; i < len; i++) {
+		uint8_t v = *src_at(srcs, 0, off + i);
+
+		for (unsigned s = 1; s < n; s++)
+			v ^= *src_at(srcs, s, off + i);
+		dst[i] = v;
+	}
+}
+
+/* True when the xor of srcs[i]+off over @len bytes is all zero. */
+static bool xor_zero_c(void *const *srcs, unsigned n, size_t off, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t v = ld64(src_at(srcs, 0, off + i));
+
+		for (unsigned s = 1; s < n; s++)
+			v ^= ld64(src_at(srcs, s, off + i));
+		if (v)
+			return false;
+	}
+	for (; i < len; i++) {
+		uint8_t v = *src_at(srcs, 0, off + i);
+
+		for (unsigned s = 1; s < n; s++)
+			v ^= *src_at(srcs, s, off + i);
+		if (v)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * P and/or Q of srcs[i]+off by Horner's rule from the highest index down,
+ * so D_0 ends up weighted g^0.  p or q may be NULL.
+ */
+static void pq_c(uint8_t *p, uint8_t *q, void *const *srcs, unsigned n, size_t off, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t wp, wq;
+
+		wp = wq = ld64(src_at(srcs, n - 1, off + i));
+		for (unsigned s = n - 1; s-- > 0;) {
+			uint64_t d = ld64(src_at(srcs, s, off + i));
+
+			wp ^= d;
+			wq = gf_mul2_x8(wq) ^ d;
+		}
+		if (p)
+			st64(p + i, wp);
+		if (q)
+			st64(q + i, wq);
+	}
+	for (; i < len; i++) {
+		uint64_t wp, wq;
+
+		wp = wq = *src_at(srcs, n - 1, off + i);
+		for (unsigned s = n - 1; s-- > 0;) {
+			uint64_t d = *src_at(srcs, s, off + i);
+
+			wp ^= d;
+			wq = gf_mul2_x8(wq) ^ d;
+		}
+		if (p)
+			p[i] = (uint8_t)wp;
+		if (q)
+			q[i] = (uint8_t)wq;
+	}
+}
+
+/* ---- ISA-L fronts: the aligned prefix on ISA-L, the tail portable ---- */
+
+/* Bytes of @len ISA-L may take given alignment of all pointers involved. */
+static size_t isal_head(bool aligned, size_t len)
+{
+	return aligned ? len & ~(size_t)(ISAL_GRAIN - 1) : 0;
+}
+
+/* dst = xor of srcs[i]+off (dst may be one of the sources). */
+static void raid_xor(uint8_t *dst, void *const *srcs, unsigned n, size_t off, size_t len)
+{
+	size_t head = 0;
+
+	if (n == 1) {
+		const uint8_t *s = src_at(srcs, 0, off);
+
+		if (s != dst)
+			memmove(dst, s, len);
+		return;
+	}
+	if (len >= ISAL_GRAIN)
+		head = isal_head(isal_aligned(dst) && srcs_aligned(srcs, n, off), len);
+	for (size_t done = 0; done < head;) {
+		void *arr[ATX_RAID_MAX_SRCS + 1];
+		size_t seg = head - done < ISAL_SEG ? head - done : ISAL_SEG;
+
+		for (unsigned i = 0; i < n; i++)
+			arr[i] = (void *)src_at(srcs, i, off + done);
+		arr[n] = dst + done;
+		if (xor_gen((int)n + 1, (int)seg, arr) != 0) {
+			head = done;    /* refused (cannot happen): let the C loop do the rest */
+			break;
+		}
+		done += seg;
+	}
+	xor_c(dst + head, srcs, n, off + head, len - head);
+}
+
+/* True when the xor of srcs[i]+off is all zero. */
+static bool raid_xor_zero(void *const *srcs, unsigned n, size_t off, size_t len)
+{
+	size_t head = 0;
+
+	if (n >= 2 && len >= ISAL_GRAIN)
+		head = isal_head(srcs_aligned(srcs, n, off), len);
+	for (size_t done = 0; done < head;) {
+		void *arr[ATX_RAID_MAX_SRCS];
+		size_t seg = head - done < ISAL_SEG ? head - done : ISAL_SEG;
+
+		for (unsigned i = 0; i < n; i++)
+			arr[i] = (void *)src_at(srcs, i, off + done);
+		if (xor_check((int)n, (int)seg, arr) != 0)
+			return false;
+		done += seg;
+	}
+	return xor_zero_c(srcs, n, off + head, len - head);
+}
+
+/* P and/or Q (either may be NULL, not both) of srcs[i]+off. */
+static void raid_pq(uint8_t *p, uint8_t *q, void *const *srcs, unsigned n, size_t off,
+		    size_t len)
+{
+	size_t head = 0;
+
+	if (!q) {
+		raid_xor(p, srcs, n, off, len);
+		return;
+	}
+	if (!p) {
+		/* pq_gen always writes both: give it a scratch P, a chunk at a time. */
+		uint8_t scratch[SCRATCH] __attribute__((aligned(ISAL_ALIGN)));
+
+		for (size_t done = 0; done < len;) {
+			size_t seg = len - done < SCRATCH ? len - done : SCRATCH;
+
+			raid_pq(scratch, q + done, srcs, n, off + done, seg);
+			done += seg;
+		}
+		return;
+	}
+	if (n >= 2 && len >= ISAL_GRAIN)
+		head = isal_head(isal_aligned(p) && isal_aligned(q) && srcs_aligned(srcs, n, off),
+				 len);
+	for (size_t done = 0; done < head;) {
+		void *arr[ATX_RAID_MAX_SRCS + 2];
+		size_t seg = head - done < ISAL_SEG ? head - done : ISAL_SEG;
+
+		for (unsigned i = 0; i < n; i++)
+			arr[i] = (void *)src_at(srcs, i, off + done);
+		arr[n] = p + done;
+		arr[n + 1] = q + done;
+		if (pq_gen((int)n + 2, (int)seg, arr) != 0) {
+			head = done;    /* refused (cannot happen): let the C loop do the rest */
+			break;
+		}
+		done += seg;
+	}
+	pq_c(p + head, q + head, srcs, n, off + head, len - head);
+}
+
+/*
+ * pq_val: recompute the syndromes a chunk at a time into stack scratch
+ * and compare, so no caller memory is written.  P alone is an xor check.
+ */
+static uint32_t raid_pq_val(const uint8_t *p, const uint8_t *q, void *const *srcs, unsigned n,
+			    size_t len)
+{
+	uint8_t sp[SCRATCH] __attribute__((aligned(ISAL_ALIGN)));
+	uint8_t sq[SCRATCH] __attribute__((aligned(ISAL_ALIGN)));
+	uint32_t bad = 0;
+
+	if (!q) {
+		void *arr[ATX_RAID_MAX_SRCS + 1];
+
+		memcpy(arr, srcs, n * sizeof(*arr));
+		arr[n] = (void *)p;
+		return raid_xor_zero(arr, n + 1, 0, len) ? 0 : ATX_VAL_P_BAD;
+	}
+	for (size_t done = 0; done < len;) {
+		size_t seg = len - done < SCRATCH ? len - done : SCRATCH;
+
+		raid_pq((p && !(bad & ATX_VAL_P_BAD)) ? sp : NULL, sq, srcs, n, done, seg);
+		if (p && !(bad & ATX_VAL_P_BAD) && memcmp(sp, p + done, seg) != 0)
+			bad |= ATX_VAL_P_BAD;
+		if (memcmp(sq, q + done, seg) != 0)
+			bad |= ATX_VAL_Q_BAD;
+		if ((bad & ATX_VAL_Q_BAD) && (!p || (bad & ATX_VAL_P_BAD)))
+			break;
+		if (bad & ATX_VAL_Q_BAD) {
+			/* Only P is still open: finish it with the cheaper xor check. */
+			void *arr[ATX_RAID_MAX_SRCS + 1];
+
+			memcpy(arr, srcs, n * sizeof(*arr));
+			arr[n] = (void *)p;
+			done += seg;
+			if (!raid_xor_zero(arr, n + 1, done, len - done))
+				bad |= ATX_VAL_P_BAD;
+			break;
+		}
+		done += seg;
+	}
+	return bad;
+}
+
+/*
+ * Recovery: every rebuilt block is a GF(2^8) linear combination of the
+ * surviving ones.  @in lists the survivors, @coef[r * k + j] the weight of
+ * in[j] in output r.  ec_encode_data handles any length and alignment.
+ */
+static void raid_combine(unsigned k, unsigned rows, const uint8_t *coef, uint8_t **in,
+			 uint8_t **out, size_t len)
+{
+	uint8_t tbls[32 * ATX_RAID_MAX_SRCS * 2];
+	uint8_t *ip[ATX_RAID_MAX_SRCS], *op[2];
+
+	ec_init_tables((int)k, (int)rows, (unsigned char *)coef, tbls);
+	for (size_t done = 0; done < len;) {
+		size_t seg = len - done < ISAL_SEG ? len - done : ISAL_SEG;
+
+		for (unsigned j = 0; j < k; j++)
+			ip[j] = in[j] + done;
+		for (unsigned r = 0; r < rows; r++)
+			op[r] = out[r] + done;
+		ec_encode_data((int)seg, (int)k, (int)rows, tbls, ip, op);
+		done += seg;
+	}
+}
+
+/*
+ * Data block a and P from Q and the other data:
+ *   D_a = g^-a * (Q + sum_{i!=a} g^i D_i)
+ *   P   = D_a + sum_{i!=a} D_i
+ */
+static void raid6_datap(void *const *data, unsigned n, uint8_t *p, uint8_t *q, unsigned a,
+			size_t len)
+{
+	uint8_t coef[2 * ATX_RAID_MAX_SRCS];
+	uint8_t *in[ATX_RAID_MAX_SRCS], *out[2];
+	uint8_t ginva = gf_inv(gf_exp2[a]);
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (i == a)
+			continue;
+		in[k++] = data[i];
+	}
+	in[k++] = q;
+	for (unsigned i = 0, j = 0; i < n; i++) {
+		if (i == a)
+			continue;
+		coef[j] = gf_mul(ginva, gf_exp2[i]);
+		coef[k + j] = 1 ^ coef[j];
+		j++;
+	}
+	coef[k - 1] = ginva;
+	coef[2 * k - 1] = ginva;
+	out[0] = data[a];
+	out[1] = p;
+	raid_combine(k, 2, coef, in, out, len);
+}
+
+/*
+ * Data blocks a and b from P, Q and the rest.  With Pxy = D_a + D_b and
+ * Qxy = g^a D_a + g^b D_b (both known from the survivors), and
+ * inv = 1 / (g^a + g^b):
+ *   D_a = inv * (Qxy + g^b Pxy),   D_b = Pxy + D_a
+ * expanded into weights of each survivor, P and Q.
+ */
+static void raid6_2data(void *const *data, unsigned n, uint8_t *p, uint8_t *q, unsigned a,
+			unsigned b, size_t len)
+{
+	uint8_t coef[2 * ATX_RAID_MAX_SRCS];
+	uint8_t *in[ATX_RAID_MAX_SRCS], *out[2];
+	uint8_t ga = gf_exp2[a], gb = gf_exp2[b];
+	uint8_t inv = gf_inv(ga ^ gb);
+	uint8_t pw = gf_mul(inv, gb);           /* weight of Pxy in D_a */
+	unsigned k = n;                         /* n - 2 survivors + P + Q */
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (i == a || i == b)
+			continue;
+		in[j] = data[i];
+		coef[j] = gf_mul(inv, gf_exp2[i] ^ gb);
+		coef[k + j] = 1 ^ coef[j];
+		j++;
+	}
+	in[j] = p;
+	coef[j] = pw;
+	coef[k + j] = 1 ^ pw;
+	j++;
+	in[j] = q;
+	coef[j] = inv;
+	coef[k + j] = inv;
+	out[0] = data[a];
+	out[1] = data[b];
+	raid_combine(k, 2, coef, in, out, len);
+}
+
+static bool srcs_ok(void *const *srcs, unsigned n)
+{
+	if (!srcs || n == 0 || n > ATX_RAID_MAX_SRCS)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (!srcs[i])
+			return false;
+	return true;
+}
+
+int soft_raid_exec(struct atx_op *op)
+{
+	void *const *srcs = op->u.raid.srcs;
+	unsigned n = op->u.raid.nsrc;
+	uint8_t *p = op->u.raid.p, *q = op->u.raid.q;
+	unsigned a = op->u.raid.faila, b = op->u.raid.failb;
+	size_t len = op->len;
+
+	if (!srcs_ok(srcs, n))
+		return -EINVAL;
+
+	switch (op->opcode) {
+	case ATX_OP_XOR:
+		if (!op->u.raid.dst)
+			return -EINVAL;
+		raid_xor(op->u.raid.dst, srcs, n, 0, len);
+		return 0;
+	case ATX_OP_XOR_VAL:
+		if (!op->u.raid.result)
+			return -EINVAL;
+		*op->u.raid.result = raid_xor_zero(srcs, n, 0, len) ? 0 : ATX_VAL_P_BAD;
+		return 0;
+	case ATX_OP_PQ:
+		if (!p && !q)
+			return -EINVAL;
+		raid_pq(p, q, srcs, n, 0, len);
+		return 0;
+	case ATX_OP_PQ_VAL:
+		if ((!p && !q) || !op->u.raid.result)
+			return -EINVAL;
+		*op->u.raid.result = raid_pq_val(p, q, srcs, n, len);
+		return 0;
+	case ATX_OP_RAID6_DATAP:
+		if (!q || !p || a >= n)
+			return -EINVAL;
+		if (len)
+			raid6_datap(srcs, n, p, q, a, len);
+		return 0;
+	case ATX_OP_RAID6_2DATA:
+		if (!p || !q || n < 2 || a >= n || b >= n || a == b)
+			return -EINVAL;
+		if (len)
+			raid6_2data(srcs, n, p, q, a, b, len);
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
