@@ -2,7 +2,10 @@
 # `make run` runs the main job, `make V=1` shows full commands.
 # ./configure writes config.mk (run automatically when missing).
 
+# config.mk is needed (and so generated) by every goal except cleaning.
+ifneq ($(filter-out clean distclean,$(or $(MAKECMDGOALS),all)),)
 -include config.mk
+endif
 
 PREFIX ?= /usr/local
 BUILD ?= release
@@ -54,14 +57,19 @@ SHARED := $(O)/$(SONAME)
 MAP := $(O)/libatx.map
 PROGS := $(O)/atx $(if $(VCRYPTOD_SRCS),$(O)/atx-vcryptod)
 
-.PHONY: all lib tests check check-unit check-harness run bench install clean distclean
+.PHONY: FORCE all lib tests check check-unit check-harness run bench install clean distclean
 all: config.mk lib $(PROGS) $(O)/atx.pc
 
 lib: $(STATIC) $(SHARED)
 tests: $(TESTS)
 
+# Run ./configure when config.mk is missing.  As root (a fresh Debian
+# machine, CI) it runs with ATX_INSTALL_DEPS=1, which apt-get installs the
+# missing packages, so `make run` and `make check` need no prior step; as a
+# normal user it only reports what is missing and how to install it.
+# Re-run ./configure by hand to change --prefix/--cc or pick up new probes.
 config.mk:
-	./configure
+	$(Q)if [ "$$(id -u)" = 0 ]; then ATX_INSTALL_DEPS=1 ./configure; else ./configure; fi
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -98,10 +106,13 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJS) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(TESTLIB_OBJS) $(STATIC) $(LIBS) -lcmocka -lm
 
-$(O)/atx.pc: Makefile
+# Rewritten on every run (only replaced when its text changes) because it
+# records PREFIX, which `make install PREFIX=...` may change.
+$(O)/atx.pc: FORCE
 	@mkdir -p $(dir $@)
 	$(Q)printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: atx\nDescription: asynchronous memory transforms with dependency chains\nVersion: %s\nLibs: -L$${libdir} -latx\nLibs.private: %s\nCflags: -I$${includedir}\n' \
-	  "$(PREFIX)" "$(LIBVER)" "$(LIBS)" > $@
+	  "$(PREFIX)" "$(LIBVER)" "$(LIBS)" > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 # ---- tests ----
 check: config.mk
