@@ -463,7 +463,9 @@ _Static_assert(sizeof(struct virtio_crypto_op_ctrl_req) == 72, "op_ctrl_req is 7
  *       R: iv[iv_len] src_data[src_data_len]
  *       W: dst_data[dst_data_len]
  *   ALGORITHM_CHAINING (sym, op_type ALGORITHM_CHAINING):
- *       R: iv[iv_len] src_data[src_data_len] aad[aad_len]
+ *       R: iv[iv_len] aad[aad_len] src_data[src_data_len]
+ *          (QEMU's device reads iv, aad, src in this order; with
+ *          aad_len 0, as DPDK requires, it is just iv, src)
  *       W: dst_data[dst_data_len] hash_result[hash_result_len]
  *   HASH, MAC:
  *       R: src_data[src_data_len]
