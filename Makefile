@@ -55,7 +55,7 @@ TESTS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(TEST_SRCS))
 STATIC := $(O)/libatx.a
 SHARED := $(O)/$(SONAME)
 MAP := $(O)/libatx.map
-PROGS := $(O)/atx $(if $(VCRYPTOD_SRCS),$(O)/atx-vcryptod)
+PROGS := $(strip $(if $(TOOL_SRCS),$(O)/atx) $(if $(VCRYPTOD_SRCS),$(O)/atx-vcryptod))
 
 .PHONY: FORCE all lib tests check check-unit check-harness run bench install clean distclean
 all: config.mk lib $(PROGS) $(O)/atx.pc
@@ -137,7 +137,7 @@ install: all
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libatx.so
-	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(PROGS),install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/)
 	install -m 644 $(O)/atx.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
 clean:
