@@ -138,8 +138,10 @@ struct atx_engine_ops {
 	 * submit (required) - take @tx for execution on @chan.  @hints has
 	 * ATX_HINT_MORE while more follow in this batch; the last of a batch
 	 * comes without it and must ring the doorbell.  Returns 0, or
-	 * -EAGAIN when full (the tx stays with the core; call
-	 * atx_engine_unblock() when there is room again).
+	 * -EAGAIN when full: the tx stays with the core, the engine rings the
+	 * doorbell for what it already accepted, and calls
+	 * atx_engine_unblock() when there is room again.  Any other negative
+	 * return completes the tx with that status.
 	 */
 	int (*submit)(struct atx_chan *chan, struct atx_tx *tx, unsigned hints);
 
@@ -170,6 +172,9 @@ unsigned atx_chan_index(struct atx_chan *chan); /* 0..n-1 within its engine */
 /* The channel is gone for good (device vanished): route nothing more to it. */
 void atx_chan_set_dead(struct atx_chan *chan);
 
+/* Count @n buffers copied through a bounce area (shows in atx_chan_stats). */
+void atx_chan_count_bounce(struct atx_chan *chan, uint64_t n);
+
 /*
  * atx_engine_watch_fd - the core keeps a poll on @fd in its io_uring and
  * calls ops->poll(chan) when it is readable (e.g. a virtqueue's call
@@ -183,7 +188,10 @@ static inline struct atx_op *atx_tx_op(struct atx_tx *tx)
 	return (struct atx_op *)(void *)tx;     /* the op is the first member of a tx */
 }
 
-/* Complete @tx with @status.  Loop thread only (inside submit is forbidden). */
+/*
+ * Complete @tx with @status: queues it for the loop, which runs the
+ * callback later (never inside submit).  Loop thread only.
+ */
 void atx_engine_complete(struct atx_tx *tx, int status);
 
 /*

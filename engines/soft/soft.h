@@ -8,6 +8,8 @@
 #ifndef ATX_SOFT_H
 #define ATX_SOFT_H
 
+#include <errno.h>
+
 #include "atx_engine.h"
 
 /* memcpy, memset, crc32c, copy+crc32c, nop (soft_mem.c) */

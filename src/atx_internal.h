@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * atx_internal.h - the core's private structures.  Engines never include
+ * this file (they see include/atx_engine.h only).
+ *
+ * Locking (FreeBSD crypto.c style tags): a context is single-threaded, so
+ * untagged fields belong to the loop thread.  (r) fields are touched by
+ * engine threads through the lock-free remote completion stack.
+ */
+#ifndef ATX_INTERNAL_H
+#define ATX_INTERNAL_H
+
+#include <errno.h>
+#include <liburing.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atx.h"
+#include "atx_engine.h"
+
+#define ATX_MAX_ENGINES 8
+#define ATX_MAX_CHANS 64
+#define ATX_FENCE_MAX 2
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+enum atx_tx_state {
+	TX_FREE = 0,
+	TX_WAITING,     /* parents not done yet */
+	TX_READY,       /* on its channel's pending list */
+	TX_INFLIGHT,    /* handed to the engine */
+	TX_DONE,        /* completed, callback ran (or is running) */
+};
+
+/* tx->flags */
+#define TXF_ACKED       (1u << 0)
+#define TXF_CANCEL      (1u << 1) /* a parent failed: complete with -ECANCELED when it may */
+#define TXF_WAITER      (1u << 2) /* atx_wait holds it: do not recycle yet */
+#define TXF_FAILOVER    (1u << 3)
+#define TXF_RETRIED     (1u << 4) /* already re-run once in software */
+
+struct atx_edge {
+	struct atx_tx *child;
+	struct atx_edge *next;
+};
+
+struct atx_tx {
+	struct atx_op op;               /* first: engines see this (atx_tx_op) */
+	struct atx_ctx *ctx;
+	struct atx_chan *chan;
+	struct atx_session *sess;       /* holds a reference while in use */
+	atx_cb cb;
+	void *cb_arg;
+	struct atx_tx *next;            /* free list / pending list / done list */
+	struct atx_tx *rnext;           /* (r) remote completion stack */
+	struct atx_edge *children;      /* dependents still linked to us */
+	struct atx_tx *fence[ATX_FENCE_MAX]; /* parents we were handed early behind */
+	uint32_t nwait;                 /* parents not completed */
+	uint16_t gen;                   /* handle generation */
+	uint8_t state;                  /* enum atx_tx_state */
+	uint8_t flags;                  /* TXF_* */
+	uint16_t holds;                 /* early children that may still read our result */
+	int32_t status;                 /* final status once TX_DONE */
+	int32_t result;                 /* (r) the engine's result */
+} __attribute__((aligned(64)));
+
+struct atx_txlist {
+	struct atx_tx *head, *tail;
+};
+
+static inline void txlist_push(struct atx_txlist *l, struct atx_tx *tx)
+{
+	tx->next = NULL;
+	if (l->tail)
+		l->tail->next = tx;
+	else
+		l->head = tx;
+	l->tail = tx;
+}
+
+static inline struct atx_tx *txlist_pop(struct atx_txlist *l)
+{
+	struct atx_tx *tx = l->head;
+
+	if (tx) {
+		l->head = tx->next;
+		if (!l->head)
+			l->tail = NULL;
+	}
+	return tx;
+}
+
+struct atx_engine {
+	const struct atx_engine_ops *ops;
+	struct atx_ctx *ctx;
+	void *priv;
+	char name[32];
+	unsigned nchans;
+	struct atx_chan *chans[ATX_MAX_CHANS];
+	int index;
+	bool dead;
+};
+
+struct atx_chan {
+	struct atx_engine *eng;
+	struct atx_ctx *ctx;
+	void *priv;
+	char name[48];
+	uint32_t caps;
+	unsigned flags;                 /* ATX_CHAN_F_* */
+	unsigned index;                 /* within the engine */
+	unsigned ctx_index;             /* within the context */
+	struct atx_txlist pending;      /* ready, not yet handed to the engine */
+	bool dirty;                     /* on ctx->dirty list */
+	bool blocked;                   /* engine said -EAGAIN */
+	bool private_;                  /* held by atx_chan_request */
+	bool dead;
+	unsigned npending;
+	unsigned inflight;
+	struct atx_chan *next_dirty;
+	struct atx_chan_stats st;
+};
+
+struct atx_session {
+	struct atx_ctx *ctx;
+	struct atx_session_params p;    /* key pointers aim at key/auth_key below */
+	struct atx_engine *eng;
+	void *priv;
+	struct atx_engine *fb_eng;      /* failover engine (software), lazily */
+	void *fb_priv;
+	unsigned refs;                  /* caller's + one per descriptor in use */
+	bool freed;                     /* the caller dropped its reference */
+	struct atx_session *next, *prev;
+	uint8_t key[ATX_MAX_KEY_LEN];
+	uint8_t auth_key[ATX_MAX_AUTH_KEY_LEN];
+};
+
+/* user_data tags in the io_uring (pointers are 8-byte aligned). */
+#define UD_WAKE   1u
+#define UD_WATCH  2u
+#define UD_IO     3u
+#define UD_NOP    4u
+#define UD_MASK   7u
+
+struct atx_watch {
+	struct atx_chan *chan;
+	int fd;
+} __attribute__((aligned(8)));
+
+struct atx_ctx {
+	struct io_uring ring;
+	struct atx_ctx_opts opts;
+
+	struct atx_tx *pool;
+	unsigned pool_size;
+	struct atx_tx *free_tx;
+	unsigned nfree;
+	struct atx_edge *edges;
+	struct atx_edge *free_edge;
+
+	struct atx_engine engines[ATX_MAX_ENGINES];
+	unsigned nengines;
+	struct atx_engine *soft;        /* the software engine, or NULL */
+	struct atx_engine *fileio;
+	struct atx_chan *chans[ATX_MAX_CHANS];
+	unsigned nchans;
+
+	struct atx_chan *dirty;         /* channels with pending work */
+	struct atx_txlist done;         /* completed by engines, to process */
+	unsigned outstanding;           /* descriptors submitted and not done */
+	unsigned in_loop;               /* processing completions: defer issue */
+	unsigned sqes_queued;           /* SQEs prepared, not submitted */
+
+	_Atomic(struct atx_tx *) remote; /* (r) completions from engine threads */
+	atomic_int sleeping;            /* (r) loop thread is (about to be) blocked */
+	int wake_fd;                    /* eventfd engine threads write to */
+	uint64_t wake_buf;
+	bool wake_armed;
+	bool embedded;                  /* atx_ctx_fd was called */
+
+	struct atx_watch watches[ATX_MAX_CHANS];
+	unsigned nwatches;
+
+	struct atx_session *sessions;
+};
+
+/* handles: pointer + 16-bit generation in the top bits (x86-64/aarch64 user VAs < 2^48) */
+#define ATX_HANDLE_SHIFT 48
+#define ATX_HANDLE_PTR_MASK ((UINT64_C(1) << ATX_HANDLE_SHIFT) - 1)
+
+static inline struct atx_tx *atx__handle(struct atx_tx *tx)
+{
+	return (struct atx_tx *)((uintptr_t)tx | ((uintptr_t)tx->gen << ATX_HANDLE_SHIFT));
+}
+
+static inline struct atx_tx *atx__untag(struct atx_tx *h)
+{
+	return (struct atx_tx *)((uintptr_t)h & ATX_HANDLE_PTR_MASK);
+}
+
+/* Resolve a user handle; NULL when stale or free. */
+static inline struct atx_tx *atx__resolve(struct atx_tx *h)
+{
+	struct atx_tx *tx = atx__untag(h);
+
+	if (unlikely(!tx || tx->gen != (uint16_t)((uintptr_t)h >> ATX_HANDLE_SHIFT) ||
+		     tx->state == TX_FREE))
+		return NULL;
+	return tx;
+}
+
+/* tx.c */
+struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub);
+struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_submit *sub,
+			      uint32_t cap, struct atx_engine *eng);
+void atx__tx_abort(struct atx_ctx *ctx, struct atx_tx *tx);
+void atx__tx_maybe_recycle(struct atx_ctx *ctx, struct atx_tx *tx);
+int atx__pool_init(struct atx_ctx *ctx, unsigned n);
+void atx__pool_fini(struct atx_ctx *ctx);
+
+/* loop.c */
+void atx__chan_ready(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *tx);
+int atx__issue(struct atx_ctx *ctx);
+int atx__process_done(struct atx_ctx *ctx);
+int atx__loop_init(struct atx_ctx *ctx);
+void atx__loop_fini(struct atx_ctx *ctx);
+void atx__sqe_queued(struct atx_ctx *ctx);
+
+/* chan.c */
+struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_engine *eng,
+				struct atx_chan *hint);
+
+/* session.c */
+void atx__session_put(struct atx_session *s);
+int atx__session_failover(struct atx_session *s, void **priv);
+
+/* engines.c */
+extern const struct atx_engine_ops atx_soft_engine_ops;
+extern const struct atx_engine_ops atx_fileio_engine_ops;
+const struct atx_engine_ops *atx__engine_lookup(const char *name);
+int atx__engines_attach(struct atx_ctx *ctx);
+void atx__engines_detach(struct atx_ctx *ctx);
+int atx__ctx_attach_engine(struct atx_ctx *ctx, const struct atx_engine_ops *ops, const char *args);
+
+/* fileio.c */
+void atx__fileio_cqe(struct atx_ctx *ctx, struct atx_tx *tx, int res);
+
+#endif /* ATX_INTERNAL_H */

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctx.c - context set-up and teardown.  Teardown is a drain: every
+ * outstanding descriptor completes and every callback runs before the
+ * engines are detached (STYLE.md: define drain from the start).
+ */
+#include <openssl/crypto.h>
+
+#include "atx_internal.h"
+
+#define ATX_DEFAULT_POOL 4096
+#define ATX_DEFAULT_RING 256
+
+struct atx_ctx *atx_ctx_new(const struct atx_ctx_opts *opts)
+{
+	struct atx_ctx *ctx;
+	int ret;
+
+	if (opts && opts->size < offsetof(struct atx_ctx_opts, engines)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return NULL;
+	/* Copy only what the caller's (possibly older, smaller) struct has. */
+	if (opts)
+		memcpy(&ctx->opts, opts, opts->size < sizeof(ctx->opts) ? opts->size : sizeof(ctx->opts));
+	ctx->opts.size = sizeof(ctx->opts);
+	if (!ctx->opts.pool_size)
+		ctx->opts.pool_size = ATX_DEFAULT_POOL;
+	if (!ctx->opts.ring_entries)
+		ctx->opts.ring_entries = ATX_DEFAULT_RING;
+	if (ctx->opts.pool_size > (1u << 24) || ctx->opts.ring_entries > 32768 ||
+	    ctx->opts.soft_lanes > 32) {
+		ret = -EINVAL;
+		goto err_free_ctx;
+	}
+	ret = atx__pool_init(ctx, ctx->opts.pool_size);
+	if (ret < 0)
+		goto err_free_ctx;
+	ret = atx__loop_init(ctx);
+	if (ret < 0)
+		goto err_free_pool;
+	ret = atx__engines_attach(ctx);
+	if (ret < 0)
+		goto err_fini_loop;
+	return ctx;
+
+err_fini_loop:
+	atx__loop_fini(ctx);
+err_free_pool:
+	atx__pool_fini(ctx);
+err_free_ctx:
+	free(ctx);
+	errno = -ret;
+	return NULL;
+}
+
+void atx_ctx_free(struct atx_ctx *ctx)
+{
+	unsigned i;
+
+	if (!ctx)
+		return;
+	/* Drain: issue everything and run until no descriptor is outstanding. */
+	while (ctx->outstanding || ctx->dirty) {
+		if (atx_run(ctx, ATX_RUN_DEFAULT) < 0)
+			break;
+	}
+	while (ctx->sessions) {
+		struct atx_session *s = ctx->sessions;
+
+		s->refs = 1;
+		s->freed = false;
+		atx_session_free(s);
+	}
+	atx__engines_detach(ctx);
+	for (i = 0; i < ctx->nchans; i++)
+		free(ctx->chans[i]);
+	atx__loop_fini(ctx);
+	atx__pool_fini(ctx);
+	OPENSSL_cleanse(ctx, sizeof(*ctx));
+	free(ctx);
+}

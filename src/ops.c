@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops.c - the operation constructors: check arguments, fill the
+ * engine-visible struct atx_op, and hand the descriptor to the graph.
+ * Nothing here allocates; the descriptor comes from the pool.
+ */
+#include "alg.h"
+#include "atx_internal.h"
+
+
+static struct atx_tx *tx_start(struct atx_ctx *ctx, const struct atx_submit *sub,
+			       enum atx_opcode opc, size_t len)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!ctx)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	tx = atx__tx_alloc(ctx, sub);
+	if (likely(tx)) {
+		tx->op.opcode = opc;
+		tx->op.len = len;
+	}
+	return tx;
+}
+
+static struct atx_tx *einval(void)
+{
+	errno = EINVAL;
+	return NULL;
+}
+
+struct atx_tx *atx_memcpy(struct atx_ctx *ctx, void *dst, const void *src, size_t len,
+			  const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely((!dst || !src) && len))
+		return einval();
+	tx = tx_start(ctx, sub, ATX_OP_MEMCPY, len);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.mem.dst = dst;
+	tx->op.u.mem.src = src;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_MEMCPY, NULL);
+}
+
+struct atx_tx *atx_memset(struct atx_ctx *ctx, void *dst, int c, size_t len,
+			  const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!dst && len))
+		return einval();
+	tx = tx_start(ctx, sub, ATX_OP_MEMSET, len);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.mem.dst = dst;
+	tx->op.u.mem.c = c;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_MEMSET, NULL);
+}
+
+struct atx_tx *atx_crc32c(struct atx_ctx *ctx, uint32_t *out, const void *src, size_t len,
+			  uint32_t seed, const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!out || (!src && len)))
+		return einval();
+	tx = tx_start(ctx, sub, ATX_OP_CRC32C, len);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.mem.src = src;
+	tx->op.u.mem.out = out;
+	tx->op.seed = seed;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_CRC32C, NULL);
+}
+
+struct atx_tx *atx_copy_crc32c(struct atx_ctx *ctx, void *dst, uint32_t *out, const void *src,
+			       size_t len, uint32_t seed, const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!out || ((!src || !dst) && len)))
+		return einval();
+	tx = tx_start(ctx, sub, ATX_OP_COPY_CRC32C, len);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.mem.dst = dst;
+	tx->op.u.mem.src = src;
+	tx->op.u.mem.out = out;
+	tx->op.seed = seed;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_CRC32C | ATX_CAP_MEMCPY, NULL);
+}
+
+struct atx_tx *atx_trigger_callback(struct atx_ctx *ctx, const struct atx_submit *sub)
+{
+	struct atx_tx *tx = tx_start(ctx, sub, ATX_OP_NOP, 0);
+
+	if (unlikely(!tx))
+		return NULL;
+	return atx__tx_submit(ctx, tx, sub, 0, ctx->soft);
+}
+
+/* ---- RAID ---- */
+
+static struct atx_tx *raid_tx(struct atx_ctx *ctx, enum atx_opcode opc, void *const *srcs,
+			      unsigned nsrc, size_t len, const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+	unsigned i;
+
+	if (unlikely(!srcs || nsrc == 0 || nsrc > ATX_RAID_MAX_SRCS))
+		return einval();
+	for (i = 0; i < nsrc; i++)
+		if (unlikely(!srcs[i] && len))
+			return einval();
+	tx = tx_start(ctx, sub, opc, len);
+	if (likely(tx)) {
+		memset(&tx->op.u.raid, 0, sizeof(tx->op.u.raid));
+		tx->op.u.raid.srcs = srcs;
+		tx->op.u.raid.nsrc = nsrc;
+	}
+	return tx;
+}
+
+struct atx_tx *atx_xor(struct atx_ctx *ctx, void *dst, void *const *srcs, unsigned nsrc,
+		       size_t len, const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!dst && len))
+		return einval();
+	tx = raid_tx(ctx, ATX_OP_XOR, srcs, nsrc, len, sub);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.raid.dst = dst;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_XOR, NULL);
+}
+
+struct atx_tx *atx_xor_val(struct atx_ctx *ctx, void *const *srcs, unsigned nsrc, size_t len,
+			   uint32_t *result, const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!result))
+		return einval();
+	tx = raid_tx(ctx, ATX_OP_XOR_VAL, srcs, nsrc, len, sub);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.raid.result = result;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_XOR, NULL);
+}
+
+struct atx_tx *atx_pq(struct atx_ctx *ctx, void *p, void *q, void *const *data, unsigned ndata,
+		      size_t len, const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!p && !q))
+		return einval();
+	tx = raid_tx(ctx, ATX_OP_PQ, data, ndata, len, sub);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.raid.p = p;
+	tx->op.u.raid.q = q;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_PQ, NULL);
+}
+
+struct atx_tx *atx_pq_val(struct atx_ctx *ctx, const void *p, const void *q, void *const *data,
+			  unsigned ndata, size_t len, uint32_t *result,
+			  const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!result || (!p && !q)))
+		return einval();
+	tx = raid_tx(ctx, ATX_OP_PQ_VAL, data, ndata, len, sub);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.raid.p = (void *)p;
+	tx->op.u.raid.q = (void *)q;
+	tx->op.u.raid.result = result;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_PQ, NULL);
+}
+
+struct atx_tx *atx_raid6_datap_recov(struct atx_ctx *ctx, void *const *data, unsigned ndata,
+				     void *p, const void *q, unsigned faila, size_t len,
+				     const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!p || !q || faila >= ndata || ndata < 2))
+		return einval();
+	tx = raid_tx(ctx, ATX_OP_RAID6_DATAP, data, ndata, len, sub);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.raid.p = p;
+	tx->op.u.raid.q = (void *)q;
+	tx->op.u.raid.faila = faila;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_RAID6_RECOV, NULL);
+}
+
+struct atx_tx *atx_raid6_2data_recov(struct atx_ctx *ctx, void *const *data, unsigned ndata,
+				     const void *p, const void *q, unsigned faila,
+				     unsigned failb, size_t len, const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!p || !q || faila >= ndata || failb >= ndata || faila == failb || ndata < 2))
+		return einval();
+	tx = raid_tx(ctx, ATX_OP_RAID6_2DATA, data, ndata, len, sub);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.raid.p = (void *)p;
+	tx->op.u.raid.q = (void *)q;
+	tx->op.u.raid.faila = faila;
+	tx->op.u.raid.failb = failb;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_RAID6_RECOV, NULL);
+}
+
+/* ---- file I/O ---- */
+
+static struct atx_tx *io_tx(struct atx_ctx *ctx, enum atx_opcode opc, int fd, void *buf,
+			    size_t len, uint64_t offset, const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(fd < 0 || (!buf && len) || (offset > INT64_MAX)))
+		return einval();
+	if (unlikely(!ctx || !ctx->fileio)) {
+		errno = ctx ? EOPNOTSUPP : EINVAL;
+		return NULL;
+	}
+	tx = tx_start(ctx, sub, opc, len);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.io.fd = fd;
+	tx->op.u.io.buf = buf;
+	tx->op.u.io.offset = offset;
+	tx->op.u.io.done = 0;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_FILEIO, ctx->fileio);
+}
+
+struct atx_tx *atx_read(struct atx_ctx *ctx, int fd, void *buf, size_t len, uint64_t offset,
+			const struct atx_submit *sub)
+{
+	return io_tx(ctx, ATX_OP_READ, fd, buf, len, offset, sub);
+}
+
+struct atx_tx *atx_write(struct atx_ctx *ctx, int fd, const void *buf, size_t len,
+			 uint64_t offset, const struct atx_submit *sub)
+{
+	return io_tx(ctx, ATX_OP_WRITE, fd, (void *)buf, len, offset, sub);
+}
+
+/* ---- crypto ---- */
+
+static enum atx_opcode svc_opcode(enum atx_service svc)
+{
+	switch (svc) {
+	case ATX_SVC_CIPHER: return ATX_OP_CIPHER;
+	case ATX_SVC_HASH: return ATX_OP_HASH;
+	case ATX_SVC_MAC: return ATX_OP_MAC;
+	case ATX_SVC_AEAD: return ATX_OP_AEAD;
+	case ATX_SVC_CHAIN: return ATX_OP_CHAIN;
+	}
+	return ATX_OP__COUNT;
+}
+
+static size_t iov_total(const struct iovec *v, unsigned n, bool *bad)
+{
+	size_t t = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (!v[i].iov_base && v[i].iov_len)
+			*bad = true;
+		t += v[i].iov_len;
+	}
+	return t;
+}
+
+struct atx_tx *atx_crypto(struct atx_ctx *ctx, struct atx_session *s,
+			  const struct atx_crypto_op *op, const struct atx_submit *sub)
+{
+	enum atx_opcode opc;
+	struct atx_tx *tx;
+	bool bad = false, in_place;
+	size_t len, dlen = 0;
+	int ret;
+
+	if (unlikely(!ctx || !s || !op || op->size < sizeof(*op) || s->ctx != ctx || s->freed))
+		return einval();
+	opc = svc_opcode(s->p.service);
+	if (unlikely(op->src_cnt && !op->src))
+		return einval();
+	len = iov_total(op->src, op->src_cnt, &bad);
+	in_place = !op->dst || !op->dst_cnt;
+	if (!in_place)
+		dlen = iov_total(op->dst, op->dst_cnt, &bad);
+	if (unlikely(bad || op->iv_len > ATX_MAX_IV_LEN || (op->iv_len && !op->iv) ||
+		     (op->aad_len && !op->aad)))
+		return einval();
+	if (opc == ATX_OP_HASH || opc == ATX_OP_MAC) {
+		if (unlikely(!op->digest))
+			return einval();
+	} else {
+		if (unlikely(!in_place && dlen != len))
+			return einval();
+		if (unlikely((opc == ATX_OP_AEAD || opc == ATX_OP_CHAIN) && !op->digest))
+			return einval();
+	}
+	ret = atx__crypto_check(&s->p, opc, len, op->iv_len, op->aad_len);
+	if (unlikely(ret < 0)) {
+		errno = -ret;
+		return NULL;
+	}
+	tx = tx_start(ctx, sub, opc, len);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.iv_len = (uint16_t)op->iv_len;
+	if (op->iv_len)
+		memcpy(tx->op.u.crypto.iv, op->iv, op->iv_len);
+	tx->op.u.crypto.s = s;
+	tx->op.u.crypto.sess_priv = s->priv;
+	tx->op.u.crypto.src = op->src;
+	tx->op.u.crypto.src_cnt = op->src_cnt;
+	tx->op.u.crypto.dst = in_place ? op->src : op->dst;
+	tx->op.u.crypto.dst_cnt = in_place ? op->src_cnt : op->dst_cnt;
+	tx->op.u.crypto.aad = op->aad;
+	tx->op.u.crypto.aad_len = op->aad_len;
+	tx->op.u.crypto.digest = op->digest;
+	tx = atx__tx_submit(ctx, tx, sub, atx_opcode_cap(opc), s->eng);
+	if (likely(tx)) {
+		s->refs++;
+		atx__untag(tx)->sess = s;
+	}
+	return tx;
+}
+
+/* Flat-buffer forms: the iovecs live inside the descriptor. */
+static struct atx_tx *crypto_flat(struct atx_ctx *ctx, struct atx_session *s, void *dst,
+				  const void *src, size_t len, const void *iv, size_t iv_len,
+				  const void *aad, size_t aad_len, void *digest,
+				  const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+	enum atx_opcode opc;
+	int ret;
+
+	if (unlikely(!ctx || !s || s->ctx != ctx || s->freed || (!src && len) ||
+		     iv_len > ATX_MAX_IV_LEN || (iv_len && !iv) || (aad_len && !aad)))
+		return einval();
+	opc = svc_opcode(s->p.service);
+	if (opc != ATX_OP_HASH && opc != ATX_OP_MAC && unlikely(!dst && len))
+		return einval();
+	if ((opc != ATX_OP_CIPHER) && unlikely(!digest))
+		return einval();
+	ret = atx__crypto_check(&s->p, opc, len, iv_len, aad_len);
+	if (unlikely(ret < 0)) {
+		errno = -ret;
+		return NULL;
+	}
+	tx = tx_start(ctx, sub, opc, len);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.iv_len = (uint16_t)iv_len;
+	if (iv_len)
+		memcpy(tx->op.u.crypto.iv, iv, iv_len);
+	tx->op.u.crypto.s = s;
+	tx->op.u.crypto.sess_priv = s->priv;
+	tx->op.u.crypto.src1.iov_base = (void *)src;
+	tx->op.u.crypto.src1.iov_len = len;
+	tx->op.u.crypto.src = &tx->op.u.crypto.src1;
+	tx->op.u.crypto.src_cnt = 1;
+	if (dst == src || !dst) {
+		tx->op.u.crypto.dst = tx->op.u.crypto.src;
+	} else {
+		tx->op.u.crypto.dst1.iov_base = dst;
+		tx->op.u.crypto.dst1.iov_len = len;
+		tx->op.u.crypto.dst = &tx->op.u.crypto.dst1;
+	}
+	tx->op.u.crypto.dst_cnt = 1;
+	tx->op.u.crypto.aad = aad;
+	tx->op.u.crypto.aad_len = aad_len;
+	tx->op.u.crypto.digest = digest;
+	tx = atx__tx_submit(ctx, tx, sub, atx_opcode_cap(opc), s->eng);
+	if (likely(tx)) {
+		s->refs++;
+		atx__untag(tx)->sess = s;
+	}
+	return tx;
+}
+
+struct atx_tx *atx_cipher(struct atx_ctx *ctx, struct atx_session *s, void *dst, const void *src,
+			  size_t len, const void *iv, const struct atx_submit *sub)
+{
+	size_t iv_len = s ? atx__iv_len(&s->p) : 0;
+
+	if (s && s->p.service != ATX_SVC_CIPHER)
+		return einval();
+	return crypto_flat(ctx, s, dst, src, len, iv, iv ? iv_len : 0, NULL, 0, NULL, sub);
+}
+
+struct atx_tx *atx_digest(struct atx_ctx *ctx, struct atx_session *s, void *digest,
+			  const void *src, size_t len, const struct atx_submit *sub)
+{
+	if (s && s->p.service != ATX_SVC_HASH && s->p.service != ATX_SVC_MAC)
+		return einval();
+	return crypto_flat(ctx, s, NULL, src, len, NULL, 0, NULL, 0, digest, sub);
+}
+
+struct atx_tx *atx_aead(struct atx_ctx *ctx, struct atx_session *s, void *dst, const void *src,
+			size_t len, const void *iv, size_t iv_len, const void *aad,
+			size_t aad_len, void *tag, const struct atx_submit *sub)
+{
+	if (s && s->p.service != ATX_SVC_AEAD && s->p.service != ATX_SVC_CHAIN)
+		return einval();
+	return crypto_flat(ctx, s, dst, src, len, iv, iv_len, aad, aad_len, tag, sub);
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tx.c - the descriptor pool, dependency graph, acks and recycling
+ * (async_tx 3.3: recycled only when completed, acked and no dependent
+ * still waits on it).
+ */
+#include "atx_internal.h"
+
+int atx__pool_init(struct atx_ctx *ctx, unsigned n)
+{
+	unsigned i, nedges = n * 2;
+
+	/* Handles keep a generation in the top 16 bits of the pointer. */
+	ctx->pool = aligned_alloc(64, sizeof(*ctx->pool) * n);
+	if (!ctx->pool)
+		return -ENOMEM;
+	if ((uintptr_t)(ctx->pool + n) > ATX_HANDLE_PTR_MASK) {
+		free(ctx->pool);
+		ctx->pool = NULL;
+		return -ENOMEM;
+	}
+	memset(ctx->pool, 0, sizeof(*ctx->pool) * n);
+	ctx->edges = calloc(nedges, sizeof(*ctx->edges));
+	if (!ctx->edges) {
+		free(ctx->pool);
+		ctx->pool = NULL;
+		return -ENOMEM;
+	}
+	ctx->pool_size = n;
+	/* LIFO free list: the most recently recycled descriptor is cache-warm. */
+	for (i = n; i-- > 0;) {
+		ctx->pool[i].gen = 1;
+		ctx->pool[i].ctx = ctx;
+		ctx->pool[i].next = ctx->free_tx;
+		ctx->free_tx = &ctx->pool[i];
+	}
+	ctx->nfree = n;
+	for (i = 0; i < nedges; i++) {
+		ctx->edges[i].next = ctx->free_edge;
+		ctx->free_edge = &ctx->edges[i];
+	}
+	return 0;
+}
+
+void atx__pool_fini(struct atx_ctx *ctx)
+{
+	free(ctx->pool);
+	free(ctx->edges);
+	ctx->pool = NULL;
+	ctx->edges = NULL;
+}
+
+static void tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
+{
+	tx->state = TX_FREE;
+	if (++tx->gen == 0)
+		tx->gen = 1;
+	tx->next = ctx->free_tx;
+	ctx->free_tx = tx;
+	ctx->nfree++;
+}
+
+void atx__tx_maybe_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
+{
+	if (tx->state == TX_DONE && (tx->flags & TXF_ACKED) && !(tx->flags & TXF_WAITER) &&
+	    !tx->holds && !tx->children)
+		tx_recycle(ctx, tx);
+}
+
+struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
+{
+	struct atx_tx *tx = ctx->free_tx;
+
+	if (unlikely(!tx)) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	ctx->free_tx = tx->next;
+	ctx->nfree--;
+	tx->op.fence = 0;
+	tx->op.iv_len = 0;
+	tx->sess = NULL;
+	tx->children = NULL;
+	tx->fence[0] = tx->fence[1] = NULL;
+	tx->nwait = 0;
+	tx->holds = 0;
+	tx->flags = 0;
+	tx->status = -EINPROGRESS;
+	tx->result = 0;
+	tx->chan = NULL;
+	if (sub) {
+		tx->cb = sub->cb;
+		tx->cb_arg = sub->cb_arg;
+		if (sub->flags & ATX_F_ACK)
+			tx->flags |= TXF_ACKED;
+		if (sub->flags & ATX_F_FAILOVER)
+			tx->flags |= TXF_FAILOVER;
+	} else {
+		tx->cb = NULL;
+		tx->cb_arg = NULL;
+	}
+	tx->state = TX_WAITING;
+	return tx;
+}
+
+/* Give an allocated, never submitted descriptor back (argument errors). */
+void atx__tx_abort(struct atx_ctx *ctx, struct atx_tx *tx)
+{
+	tx_recycle(ctx, tx);
+}
+
+/*
+ * May @tx be handed to @chan before its pending parents completed?  Only
+ * behind parents that are queued or running on the same in-order channel:
+ * the engine then executes them first and checks atx_tx_fence_ok().
+ */
+static bool can_fence(struct atx_tx *p, struct atx_chan *chan)
+{
+	return p->chan == chan && (p->state == TX_READY || p->state == TX_INFLIGHT) &&
+	       (chan->flags & ATX_CHAN_F_IN_ORDER) && !chan->blocked;
+}
+
+/*
+ * Link @tx below its parents, pick its channel and queue it.  On an
+ * argument error the descriptor is returned to the pool and NULL/errno
+ * comes back; parents are left untouched in that case.
+ */
+struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_submit *sub,
+			      uint32_t cap, struct atx_engine *eng)
+{
+	struct atx_tx *parents[16];
+	struct atx_chan *chan = NULL, *hint = NULL;
+	unsigned np = 0, i, npend = 0;
+	int err;
+
+	if (sub) {
+		if (sub->ndeps > 15 || (sub->ndeps && !sub->deps)) {
+			err = EINVAL;
+			goto err_abort;
+		}
+		if (sub->depend_tx) {
+			parents[np] = atx__resolve(sub->depend_tx);
+			if (!parents[np]) {
+				err = ESTALE;
+				goto err_abort;
+			}
+			np++;
+		}
+		for (i = 0; i < sub->ndeps; i++) {
+			parents[np] = atx__resolve(sub->deps[i]);
+			if (!parents[np]) {
+				err = ESTALE;
+				goto err_abort;
+			}
+			if (parents[np]->ctx != ctx) {
+				err = EINVAL;
+				goto err_abort;
+			}
+			np++;
+		}
+		chan = sub->chan;
+		if (chan && (chan->ctx != ctx || chan->dead || (cap & ~chan->caps) ||
+			     (eng && chan->eng != eng))) {
+			err = chan->dead ? ENODEV : EINVAL;
+			goto err_abort;
+		}
+	}
+	for (i = 0; i < np; i++) {
+		if (parents[i]->state != TX_DONE) {
+			npend++;
+			if (!hint)
+				hint = parents[i]->chan;
+		}
+	}
+	if (npend > 0) {
+		unsigned free_edges = 0;
+		struct atx_edge *e;
+
+		for (e = ctx->free_edge; e && free_edges < npend; e = e->next)
+			free_edges++;
+		if (free_edges < npend) {
+			err = EAGAIN;
+			goto err_abort;
+		}
+	}
+	if (!chan) {
+		chan = atx__chan_pick(ctx, cap, eng, hint);
+		if (!chan) {
+			err = EOPNOTSUPP;
+			goto err_abort;
+		}
+	}
+	tx->chan = chan;
+
+	/* Point of no return: link and implicitly ack the parents. */
+	bool fence = npend > 0 && npend <= ATX_FENCE_MAX;
+	unsigned nf = 0;
+
+	for (i = 0; i < np; i++) {
+		struct atx_tx *p = parents[i];
+
+		p->flags |= TXF_ACKED;
+		if (p->state == TX_DONE) {
+			if (p->status != 0)
+				tx->flags |= TXF_CANCEL;
+			atx__tx_maybe_recycle(ctx, p);
+			continue;
+		}
+		struct atx_edge *e = ctx->free_edge;
+
+		ctx->free_edge = e->next;
+		e->child = tx;
+		e->next = p->children;
+		p->children = e;
+		tx->nwait++;
+		if (fence && !can_fence(p, chan))
+			fence = false;
+		if (nf < ATX_FENCE_MAX)
+			tx->fence[nf++] = p;
+	}
+	ctx->outstanding++;
+	if (tx->nwait == 0 || (fence && !(tx->flags & TXF_CANCEL))) {
+		if (tx->nwait) {
+			tx->op.fence = 1;
+			for (i = 0; i < nf; i++)
+				tx->fence[i]->holds++;
+		} else {
+			tx->fence[0] = tx->fence[1] = NULL;
+		}
+		atx__chan_ready(ctx, chan, tx);
+	} else {
+		tx->fence[0] = tx->fence[1] = NULL;
+	}
+	return atx__handle(tx);
+
+err_abort:
+	atx__tx_abort(ctx, tx);
+	errno = err;
+	return NULL;
+}
+
+bool atx_tx_fence_ok(struct atx_tx *tx)
+{
+	unsigned i;
+
+	for (i = 0; i < ATX_FENCE_MAX && tx->fence[i]; i++)
+		if (tx->fence[i]->result != 0)
+			return false;
+	return true;
+}
+
+void atx_tx_set_result(struct atx_tx *tx, int status)
+{
+	tx->result = status;
+}
+
+int atx_tx_status(struct atx_tx *h)
+{
+	struct atx_tx *tx = atx__resolve(h);
+
+	if (!tx)
+		return -ESTALE;
+	return tx->state == TX_DONE ? tx->status : -EINPROGRESS;
+}
+
+int atx_tx_ack(struct atx_tx *h)
+{
+	struct atx_tx *tx = atx__resolve(h);
+
+	if (!tx)
+		return -ESTALE;
+	tx->flags |= TXF_ACKED;
+	atx__tx_maybe_recycle(tx->ctx, tx);
+	return 0;
+}
+
+size_t atx_tx_bytes(struct atx_tx *tx)
+{
+	switch (tx->op.opcode) {
+	case ATX_OP_XOR:
+	case ATX_OP_XOR_VAL:
+	case ATX_OP_PQ:
+	case ATX_OP_PQ_VAL:
+	case ATX_OP_RAID6_DATAP:
+	case ATX_OP_RAID6_2DATA:
+		return tx->op.len * tx->op.u.raid.nsrc;
+	default:
+		return tx->op.len;
+	}
+}
