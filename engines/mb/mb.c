@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mb.c - the multi-buffer engine: intel-ipsec-mb in bulk mode
+ * (seeds/linux-crypto-engine-framework.txt).
+ *
+ * Serial modes such as CBC encryption cannot use the width of a SIMD
+ * unit for one buffer, but can for several independent ones: the
+ * library's manager interleaves up to 8/16 jobs in lanes.  So submit()
+ * only queues; poll() hands everything queued to the manager at once
+ * (the manager starts work when its lanes are full) and, once nothing
+ * more is queued, flushes so a lone request does not wait for company.
+ *
+ * A lane is one IMB_MGR and one atx channel ("mb.lane0"), executed
+ * inline in the loop thread and strictly in order: the manager returns
+ * jobs in submission order, so dependents can be handed over early and
+ * checked with atx_tx_fence_ok() once their parents ran.
+ */
+#include <cpuid.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mb.h"
+
+#define MB_MAX_LANES 4
+#define MB_CAPS (ATX_CAP_CIPHER | ATX_CAP_MAC | ATX_CAP_AEAD | ATX_CAP_CHAIN)
+
+struct mb_lane {
+	struct mb_slot slots[IMB_MAX_JOBS];     /* indexed like mgr->jobs[] */
+	IMB_MGR *mgr;
+	struct atx_chan *chan;
+	struct atx_tx *head, *tail;     /* queued by submit, linked through op->eng[0] */
+	unsigned injobs;                /* submitted to the manager, not yet returned */
+} __attribute__((aligned(64)));
+
+struct mb_engine {
+	unsigned nlanes;
+	IMB_ARCH arch;
+	struct mb_lane *lanes[MB_MAX_LANES];
+};
+
+/* ---- CPU and OS support (slow path) ---- */
+
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/*
+ * The widest architecture both the CPU and the OS allow.  The library's
+ * own detection looks at CPUID only; in VMs that hide XSAVE (or an OS
+ * that did not enable the YMM/ZMM state) it picked AVX code and died with
+ * SIGILL, so the OS side is checked here through OSXSAVE and XCR0.
+ */
+static IMB_ARCH arch_detect(void)
+{
+	unsigned a, b, c, d;
+	uint64_t feat = imb_get_feature_flags();
+	uint64_t xcr0 = 0;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d))
+		return IMB_ARCH_NONE;
+	/* Without AES-NI the library emulates AES: slower than OpenSSL's fallback. */
+	if (!(c & bit_AES) || !(c & bit_PCLMUL) || !(c & bit_SSE4_2))
+		return IMB_ARCH_NONE;
+	if (!(feat & IMB_FEATURE_AESNI))
+		return IMB_ARCH_NONE;
+	if (c & bit_OSXSAVE)
+		xcr0 = xgetbv0();
+	/* XCR0: 0x6 = SSE + AVX state, 0xe0 = opmask + ZMM state. */
+	if ((xcr0 & 0xe6) == 0xe6 && (feat & IMB_FEATURE_AVX512_SKX) == IMB_FEATURE_AVX512_SKX)
+		return IMB_ARCH_AVX512;
+	if ((xcr0 & 0x6) == 0x6 && (feat & IMB_FEATURE_AVX2))
+		return IMB_ARCH_AVX2;
+	if ((xcr0 & 0x6) == 0x6 && (feat & IMB_FEATURE_AVX))
+		return IMB_ARCH_AVX;
+	return IMB_ARCH_SSE;
+}
+
+static IMB_ARCH arch_parse(const char *s)
+{
+	if (!strcmp(s, "sse"))
+		return IMB_ARCH_SSE;
+	if (!strcmp(s, "avx"))
+		return IMB_ARCH_AVX;
+	if (!strcmp(s, "avx2"))
+		return IMB_ARCH_AVX2;
+	if (!strcmp(s, "avx512"))
+		return IMB_ARCH_AVX512;
+	return IMB_ARCH_NONE;
+}
+
+static int mgr_init(IMB_MGR *mgr, IMB_ARCH arch)
+{
+	switch (arch) {
+	case IMB_ARCH_AVX512:
+		init_mb_mgr_avx512(mgr);
+		break;
+	case IMB_ARCH_AVX2:
+		init_mb_mgr_avx2(mgr);
+		break;
+	case IMB_ARCH_AVX:
+		init_mb_mgr_avx(mgr);
+		break;
+	default:
+		init_mb_mgr_sse(mgr);
+		break;
+	}
+	return imb_get_errno(mgr) ? -ENODEV : 0;
+}
+
+/*
+ * Engine arguments ("mb:lanes=2,arch=avx2"): lanes (1..4) and the
+ * architecture, which can only be lowered from what the machine allows.
+ */
+static int args_parse(const char *args, unsigned *nlanes, IMB_ARCH *arch)
+{
+	char buf[128], *tok, *save = NULL;
+
+	if (!args || !*args)
+		return 0;
+	if (strlen(args) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, args);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "lanes=", 6)) {
+			char *end;
+			unsigned long n = strtoul(tok + 6, &end, 10);
+
+			if (*end || n < 1 || n > MB_MAX_LANES)
+				return -EINVAL;
+			*nlanes = n;
+		} else if (!strncmp(tok, "arch=", 5)) {
+			IMB_ARCH want = arch_parse(tok + 5);
+
+			if (want == IMB_ARCH_NONE)
+				return -EINVAL;
+			if (want > *arch)
+				return -ENODEV;
+			*arch = want;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void lane_free(struct mb_lane *lane)
+{
+	unsigned i;
+
+	if (!lane)
+		return;
+	for (i = 0; i < IMB_MAX_JOBS; i++)
+		mb_slot_fini(&lane->slots[i]);
+	if (lane->mgr)
+		free_mb_mgr(lane->mgr);
+	free(lane);
+}
+
+static void mb_detach(struct atx_engine *e)
+{
+	struct mb_engine *me = atx_engine_priv(e);
+	unsigned i;
+
+	if (!me)
+		return;
+	for (i = 0; i < me->nlanes; i++)
+		lane_free(me->lanes[i]);
+	free(me);
+	atx_engine_set_priv(e, NULL);
+}
+
+static int mb_attach(struct atx_engine *e, const char *args)
+{
+	const char *off = getenv("ATX_MB_DISABLE");
+	struct mb_engine *me;
+	unsigned nlanes = 1, i;
+	IMB_ARCH arch;
+	int ret;
+
+	if (off && *off && strcmp(off, "0"))
+		return -ENODEV;
+	arch = arch_detect();
+	if (arch == IMB_ARCH_NONE)
+		return -ENODEV;
+	ret = args_parse(args, &nlanes, &arch);
+	if (ret)
+		return ret;
+
+	me = calloc(1, sizeof(*me));
+	if (!me)
+		return -ENOMEM;
+	me->arch = arch;
+	atx_engine_set_priv(e, me);
+	for (i = 0; i < nlanes; i++) {
+		struct mb_lane *lane = aligned_alloc(64, sizeof(*lane));
+		char name[32];
+
+		if (!lane) {
+			ret = -ENOMEM;
+			goto err_detach;
+		}
+		memset(lane, 0, sizeof(*lane));
+		me->lanes[me->nlanes++] = lane;
+		lane->mgr = alloc_mb_mgr(0);
+		if (!lane->mgr) {
+			ret = -ENOMEM;
+			goto err_detach;
+		}
+		ret = mgr_init(lane->mgr, arch);
+		if (ret)
+			goto err_detach;
+		snprintf(name, sizeof(name), "%s.lane%u", atx_engine_instance_name(e), i);
+		lane->chan = atx_engine_add_chan(e, name, MB_CAPS,
+						 ATX_CHAN_F_INLINE | ATX_CHAN_F_POLL |
+						 ATX_CHAN_F_IN_ORDER, lane);
+		if (!lane->chan) {
+			ret = errno ? -errno : -ENOMEM;
+			goto err_detach;
+		}
+	}
+	return 0;
+
+err_detach:
+	mb_detach(e);
+	return ret;
+}
+
+/* ---- sessions (slow path) ---- */
+
+static int mb_probe_session(struct atx_engine *e, const struct atx_session_params *p)
+{
+	int ret = mb_sess_probe(p);
+
+	return ret ? ret : ATX_PRIO_ACCEL;
+}
+
+static int mb_new_session(struct atx_engine *e, const struct atx_session_params *p, void **priv)
+{
+	struct mb_engine *me = atx_engine_priv(e);
+	struct mb_sess *ms;
+	int ret;
+
+	/* Key expansion is stateless; any lane's manager has the functions. */
+	ret = mb_sess_new(me->lanes[0]->mgr, p, &ms);
+	if (ret)
+		return ret;
+	*priv = ms;
+	return 0;
+}
+
+static void mb_free_session(struct atx_engine *e, void *priv)
+{
+	mb_sess_free(priv);
+}
+
+/* ---- fast path ---- */
+
+static int mb_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
+{
+	struct mb_lane *lane = atx_chan_priv(chan);
+	struct atx_op *op = atx_tx_op(tx);
+
+	/* Queue only: the batch goes to the manager when the loop polls. */
+	op->eng[0] = 0;
+	if (lane->tail)
+		atx_tx_op(lane->tail)->eng[0] = (uintptr_t)tx;
+	else
+		lane->head = tx;
+	lane->tail = tx;
+	return 0;
+}
+
+static void lane_done(struct mb_lane *lane, IMB_JOB *job)
+{
+	struct atx_tx *tx = job->user_data;
+	struct mb_slot *slot = job->user_data2;
+	int st;
+
+	st = mb_job_finish(job, slot, atx_tx_op(tx));
+	slot->tx = NULL;
+	lane->injobs--;
+	/* Record first: a fenced dependent may look at it before the loop runs. */
+	atx_tx_set_result(tx, st);
+	atx_engine_complete(tx, st);
+}
+
+static unsigned lane_reap(struct mb_lane *lane, IMB_JOB *job)
+{
+	unsigned n = 0;
+
+	while (job) {
+		lane_done(lane, job);
+		n++;
+		job = IMB_GET_COMPLETED_JOB(lane->mgr);
+	}
+	return n;
+}
+
+static unsigned lane_flush(struct mb_lane *lane)
+{
+	unsigned n = 0;
+	IMB_JOB *job;
+
+	while (lane->injobs && (job = IMB_FLUSH_JOB(lane->mgr)))
+		n += lane_reap(lane, job);
+	return n;
+}
+
+static struct atx_tx *lane_pop(struct mb_lane *lane)
+{
+	struct atx_tx *tx = lane->head;
+
+	if (tx) {
+		lane->head = (struct atx_tx *)atx_tx_op(tx)->eng[0];
+		if (!lane->head)
+			lane->tail = NULL;
+	}
+	return tx;
+}
+
+static int mb_poll(struct atx_chan *chan, unsigned budget)
+{
+	struct mb_lane *lane = atx_chan_priv(chan);
+	IMB_MGR *mgr = lane->mgr;
+	unsigned n = 0, taken = 0;
+	struct atx_tx *tx;
+
+	while (taken < budget && (tx = lane_pop(lane))) {
+		struct atx_op *op = atx_tx_op(tx);
+		struct mb_slot *slot;
+		IMB_JOB *job;
+		int ret;
+
+		taken++;
+		if (op->fence) {
+			/* The parents are ahead of us in this manager: finish them first. */
+			n += lane_flush(lane);
+			if (!atx_tx_fence_ok(tx)) {
+				atx_tx_set_result(tx, -ECANCELED);
+				atx_engine_complete(tx, -ECANCELED);
+				n++;
+				continue;
+			}
+		}
+		job = IMB_GET_NEXT_JOB(mgr);
+		slot = &lane->slots[job - mgr->jobs];
+		ret = mb_job_prep(job, slot, op);
+		if (ret) {
+			/* Not submitted: the same job comes back from the next GET_NEXT_JOB. */
+			ret = ret > 0 ? 0 : ret;
+			atx_tx_set_result(tx, ret);
+			atx_engine_complete(tx, ret);
+			n++;
+			continue;
+		}
+		job->user_data = tx;
+		job->user_data2 = slot;
+		slot->tx = tx;
+		lane->injobs++;
+		n += lane_reap(lane, IMB_SUBMIT_JOB(mgr));
+	}
+	/* Nothing more to batch with: do not keep a partial batch waiting. */
+	if (!lane->head)
+		n += lane_flush(lane);
+	return n;
+}
+
+const struct atx_engine_ops atx_mb_engine_ops = {
+	.name = "mb",
+	.prio = ATX_PRIO_ACCEL,
+	.caps = MB_CAPS,
+	.attach = mb_attach,
+	.detach = mb_detach,
+	.probe_session = mb_probe_session,
+	.new_session = mb_new_session,
+	.free_session = mb_free_session,
+	.submit = mb_submit,
+	.poll = mb_poll,
+};

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mb.h - inside the multi-buffer engine (intel-ipsec-mb, bulk mode).
+ *
+ * mb.c holds the ops table, the lanes and the poll loop; mb_session.c
+ * turns session parameters into precomputed key material; mb_job.c turns
+ * one descriptor into one IMB_JOB and finishes it when the manager hands
+ * it back.  Everything here runs in the context's loop thread: a lane is
+ * an IMB_MGR plus the descriptors queued for it, and it is never shared.
+ */
+#ifndef ATX_MB_H
+#define ATX_MB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <intel-ipsec-mb.h>
+
+#include "atx_engine.h"
+
+/* What a session's jobs look like (one kind per session). */
+enum mb_kind {
+	MB_KIND_CIPHER = 0,
+	MB_KIND_MAC,
+	MB_KIND_AEAD,
+	MB_KIND_CHAIN,
+};
+
+/*
+ * Per-session precomputed state.  64-byte aligned (gcm_key_data demands
+ * it, and the expanded keys want 16); zeroized before it is freed.
+ */
+struct mb_sess {
+	struct gcm_key_data gcm;                        /* AES-GCM keys and GHASH powers */
+	uint8_t enc_keys[16 * 15] __attribute__((aligned(16)));
+	uint8_t dec_keys[16 * 15] __attribute__((aligned(16)));
+	uint8_t cmac_k1[16] __attribute__((aligned(16)));
+	uint8_t cmac_k2[16] __attribute__((aligned(16)));
+	uint8_t ipad[64] __attribute__((aligned(16)));  /* HMAC inner state after key^ipad */
+	uint8_t opad[64] __attribute__((aligned(16)));  /* HMAC outer state after key^opad */
+	uint8_t raw_key[32] __attribute__((aligned(16))); /* ChaCha20-Poly1305 takes the raw key */
+
+	enum mb_kind kind;
+	bool verify;                    /* decrypt direction: compare the tag/MAC */
+	IMB_CIPHER_MODE cipher_mode;    /* IMB_CIPHER_NULL for MAC sessions */
+	IMB_CIPHER_DIRECTION dir;
+	IMB_HASH_ALG hash_alg;          /* IMB_AUTH_NULL for cipher sessions */
+	IMB_CHAIN_ORDER order;
+	uint32_t key_len;               /* cipher key bytes */
+	uint32_t tag_len;               /* bytes the caller gets / gives */
+	uint32_t job_tag_len;           /* bytes the job computes (full, or CCM's own) */
+	uint32_t block;                 /* payload must be a multiple of this (CBC: 16) */
+} __attribute__((aligned(64)));
+
+/* mb_session.c */
+int mb_sess_probe(const struct atx_session_params *p);
+int mb_sess_new(IMB_MGR *mgr, const struct atx_session_params *p, struct mb_sess **out);
+void mb_sess_free(struct mb_sess *ms);
+
+/*
+ * One in-flight job's engine-side state, indexed like the manager's job
+ * ring (IMB_MAX_JOBS), so a job and its slot are freed together.
+ */
+struct mb_slot {
+	uint8_t tag[64] __attribute__((aligned(64)));   /* the job writes its tag here */
+	struct atx_tx *tx;
+	uint8_t *bounce;                /* contiguous scratch: gather, or output held back until verified */
+	size_t bounce_cap;
+	size_t out_off;                 /* where the output starts inside bounce */
+	bool copy_out;                  /* scatter bounce+out_off to the caller's dst on success */
+};
+
+/* mb_job.c */
+
+/*
+ * mb_job_prep - fill @job for @op (session state in op->u.crypto.sess_priv),
+ * using @slot for tag and bounce space.  0, or -errno when the request can
+ * not run here (then @job must not be submitted and the descriptor is
+ * completed with that status).
+ */
+int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op);
+
+/* mb_job_finish - the status of a job the manager returned: tag copy or check, output copy. */
+int mb_job_finish(const IMB_JOB *job, struct mb_slot *slot, struct atx_op *op);
+
+/* Release a slot's scratch memory (detach). */
+void mb_slot_fini(struct mb_slot *slot);
+
+#endif /* ATX_MB_H */

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mb_job.c - one descriptor <-> one IMB_JOB.
+ *
+ * The manager takes flat buffers, so scatter-gather requests go through
+ * the slot's bounce buffer.  So does every output that must not reach
+ * the caller before a tag was checked (AEAD decrypt, verify-then-decrypt
+ * chains): the atx contract leaves dst untouched on -EBADMSG.  Tags are
+ * always computed into the slot and copied or compared afterwards, which
+ * also gives truncated MACs for free.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "mb.h"
+
+/* The library rejects longer CCM AAD (it builds B0 + AAD in two blocks). */
+#define MB_CCM_MAX_AAD 46
+
+static int slot_bounce(struct mb_slot *slot, size_t need)
+{
+	size_t cap;
+	uint8_t *b;
+
+	if (need <= slot->bounce_cap)
+		return 0;
+	/* Grow in 4 KiB steps and keep it: steady state does not allocate. */
+	cap = (need + 4095) & ~(size_t)4095;
+	b = aligned_alloc(64, cap);
+	if (!b)
+		return -ENOMEM;
+	if (slot->bounce) {
+		/* It may hold a previous request's plaintext. */
+		imb_clear_mem(slot->bounce, slot->bounce_cap);
+		free(slot->bounce);
+	}
+	slot->bounce = b;
+	slot->bounce_cap = cap;
+	return 0;
+}
+
+void mb_slot_fini(struct mb_slot *slot)
+{
+	if (slot->bounce) {
+		imb_clear_mem(slot->bounce, slot->bounce_cap);
+		free(slot->bounce);
+	}
+	slot->bounce = NULL;
+	slot->bounce_cap = 0;
+}
+
+static void gather(uint8_t *to, const struct iovec *iov, unsigned cnt, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < cnt && len; i++) {
+		size_t n = iov[i].iov_len < len ? iov[i].iov_len : len;
+
+		memcpy(to, iov[i].iov_base, n);
+		to += n;
+		len -= n;
+	}
+}
+
+static void scatter(const struct iovec *iov, unsigned cnt, const uint8_t *from, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < cnt && len; i++) {
+		size_t n = iov[i].iov_len < len ? iov[i].iov_len : len;
+
+		memcpy(iov[i].iov_base, from, n);
+		from += n;
+		len -= n;
+	}
+}
+
+/* The list the result goes to: dst, or src when in place. */
+static void out_list(const struct atx_op *op, const struct iovec **iov, unsigned *cnt)
+{
+	if (op->u.crypto.dst && op->u.crypto.dst_cnt) {
+		*iov = op->u.crypto.dst;
+		*cnt = op->u.crypto.dst_cnt;
+	} else {
+		*iov = op->u.crypto.src;
+		*cnt = op->u.crypto.src_cnt;
+	}
+}
+
+/*
+ * Where the job reads and writes.  @pre bytes of AAD go in front of the
+ * payload when set (chains MAC aad || ciphertext in one pass), which
+ * forces the bounce.  @hold keeps the output in the bounce until the tag
+ * was checked.
+ */
+static int place_data(struct mb_slot *slot, const struct atx_op *op, size_t pre, bool hold,
+		      const uint8_t **in, uint8_t **out)
+{
+	const struct iovec *oiov;
+	unsigned ocnt;
+	size_t len = op->len;
+	bool in_flat = op->u.crypto.src_cnt == 1;
+	bool out_flat;
+	int ret;
+
+	out_list(op, &oiov, &ocnt);
+	out_flat = ocnt == 1;
+
+	if (!pre && in_flat && out_flat && !hold) {
+		*in = op->u.crypto.src[0].iov_base;
+		*out = oiov[0].iov_base;
+		return 0;
+	}
+	ret = slot_bounce(slot, pre + len);
+	if (ret)
+		return ret;
+	slot->out_off = pre;
+	slot->copy_out = true;
+	if (pre)
+		memcpy(slot->bounce, op->u.crypto.aad, pre);
+	if (!pre && in_flat) {
+		/* Read the caller's buffer, write the bounce. */
+		*in = op->u.crypto.src[0].iov_base;
+		*out = slot->bounce;
+		return 0;
+	}
+	/* Gather, then work in place inside the bounce. */
+	gather(slot->bounce + pre, op->u.crypto.src, op->u.crypto.src_cnt, len);
+	*in = slot->bounce;
+	*out = slot->bounce + pre;
+	return 0;
+}
+
+int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
+{
+	const struct mb_sess *ms = op->u.crypto.sess_priv;
+	const uint8_t *in = NULL;
+	uint8_t *out = NULL;
+	size_t len = op->len, aad_len = op->u.crypto.aad_len;
+	size_t coff = 0, hoff = 0, hlen = len;
+	int ret;
+
+	slot->copy_out = false;
+	slot->out_off = 0;
+
+	switch (ms->kind) {
+	case MB_KIND_CIPHER:
+		/* Nothing to transform; the library refuses empty messages anyway. */
+		if (!len)
+			return 1;
+		ret = place_data(slot, op, 0, false, &in, &out);
+		break;
+	case MB_KIND_MAC:
+		if (op->u.crypto.src_cnt == 1) {
+			in = op->u.crypto.src[0].iov_base;
+		} else {
+			ret = slot_bounce(slot, len);
+			if (ret)
+				return ret;
+			gather(slot->bounce, op->u.crypto.src, op->u.crypto.src_cnt, len);
+			in = slot->bounce;
+		}
+		ret = 0;
+		break;
+	case MB_KIND_AEAD:
+		if (ms->cipher_mode == IMB_CIPHER_CCM && aad_len > MB_CCM_MAX_AAD)
+			return -EOPNOTSUPP;
+		ret = place_data(slot, op, 0, ms->verify, &in, &out);
+		break;
+	case MB_KIND_CHAIN:
+		if (aad_len) {
+			/* One flat aad || data buffer: the MAC runs over both. */
+			ret = place_data(slot, op, aad_len, ms->verify, &in, &out);
+			coff = aad_len;
+			hlen = aad_len + len;
+			break;
+		}
+		ret = place_data(slot, op, 0, ms->verify, &in, &out);
+		if (ret || ms->verify)
+			break;
+		/*
+		 * Encrypt-then-MAC reads the MAC input at src: run in place
+		 * on the output so the MAC covers the ciphertext.
+		 */
+		if (in != out) {
+			memcpy(out, in, len);
+			in = out;
+		}
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (ret)
+		return ret;
+
+	job->cipher_mode = ms->cipher_mode;
+	job->cipher_direction = ms->dir;
+	job->hash_alg = ms->hash_alg;
+	job->chain_order = ms->order;
+	job->key_len_in_bytes = ms->key_len;
+	job->enc_keys = ms->enc_keys;
+	job->dec_keys = ms->dec_keys;
+	job->src = in;
+	job->dst = out;
+	job->cipher_start_src_offset_in_bytes = coff;
+	job->msg_len_to_cipher_in_bytes = ms->kind == MB_KIND_MAC ? 0 : len;
+	job->hash_start_src_offset_in_bytes = hoff;
+	job->msg_len_to_hash_in_bytes = ms->kind == MB_KIND_CIPHER ? 0 : hlen;
+	job->iv = op->u.crypto.iv;
+	job->iv_len_in_bytes = op->iv_len;
+	job->auth_tag_output = ms->job_tag_len ? slot->tag : NULL;
+	job->auth_tag_output_len_in_bytes = ms->job_tag_len;
+	job->sgl_state = IMB_SGL_ALL;
+
+	switch (ms->hash_alg) {
+	case IMB_AUTH_HMAC_SHA_1:
+	case IMB_AUTH_HMAC_SHA_224:
+	case IMB_AUTH_HMAC_SHA_256:
+	case IMB_AUTH_HMAC_SHA_384:
+	case IMB_AUTH_HMAC_SHA_512:
+		job->u.HMAC._hashed_auth_key_xor_ipad = ms->ipad;
+		job->u.HMAC._hashed_auth_key_xor_opad = ms->opad;
+		break;
+	case IMB_AUTH_AES_CMAC:
+	case IMB_AUTH_AES_CMAC_256:
+		job->u.CMAC._key_expanded = ms->enc_keys;
+		job->u.CMAC._skey1 = ms->cmac_k1;
+		job->u.CMAC._skey2 = ms->cmac_k2;
+		break;
+	case IMB_AUTH_AES_GMAC:
+		job->enc_keys = &ms->gcm;
+		job->dec_keys = &ms->gcm;
+		job->u.GCM.aad = op->u.crypto.aad;
+		job->u.GCM.aad_len_in_bytes = aad_len;
+		job->u.GCM.ctx = NULL;
+		break;
+	case IMB_AUTH_AES_CCM:
+		/* CCM keeps everything in enc_keys; both passes run over the payload. */
+		job->dec_keys = ms->enc_keys;
+		job->u.CCM.aad = op->u.crypto.aad;
+		job->u.CCM.aad_len_in_bytes = aad_len;
+		break;
+	case IMB_AUTH_CHACHA20_POLY1305:
+		job->enc_keys = ms->raw_key;
+		job->dec_keys = ms->raw_key;
+		job->u.CHACHA20_POLY1305.aad = op->u.crypto.aad;
+		job->u.CHACHA20_POLY1305.aad_len_in_bytes = aad_len;
+		job->u.CHACHA20_POLY1305.ctx = NULL;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int mb_job_finish(const IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
+{
+	const struct mb_sess *ms = op->u.crypto.sess_priv;
+	int st = job->status == IMB_STATUS_COMPLETED ? 0 : -EIO;
+
+	if (!st && ms->tag_len) {
+		if (!ms->verify)
+			memcpy(op->u.crypto.digest, slot->tag, ms->tag_len);
+		else if (CRYPTO_memcmp(slot->tag, op->u.crypto.digest, ms->tag_len))
+			st = -EBADMSG;
+	}
+	if (slot->copy_out) {
+		if (!st) {
+			const struct iovec *iov;
+			unsigned cnt;
+
+			out_list(op, &iov, &cnt);
+			scatter(iov, cnt, slot->bounce + slot->out_off, op->len);
+		} else if (ms->verify) {
+			/* Plaintext that failed authentication must not linger. */
+			imb_clear_mem(slot->bounce, slot->out_off + op->len);
+		}
+		slot->copy_out = false;
+	}
+	return st;
+}
