@@ -101,6 +101,9 @@ $(O)/atx-vcryptod: $(VCRYPTOD_OBJS) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(VCRYPTOD_OBJS) $(STATIC) $(LIBS)
 
+# The test objects are intermediates of the rule below; keep them, or make
+# deletes and recompiles every test on every run.
+.SECONDARY: $(patsubst %.c,$(O)/%.o,$(TEST_SRCS))
 $(O)/tests/%: $(O)/tests/unit/%.o $(TESTLIB_OBJS) $(STATIC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
