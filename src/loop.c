@@ -155,8 +155,11 @@ void atx_engine_remote_flush(struct atx_chan *chan)
 {
 	struct atx_ctx *ctx = chan->ctx;
 
-	/* Pairs with the store to ctx->sleeping before the loop re-checks ctx->remote. */
-	atomic_thread_fence(memory_order_seq_cst);
+	/*
+	 * Dekker handshake: our seq_cst push to ctx->remote and this load are
+	 * ordered against the loop's store to ctx->sleeping and its re-check
+	 * of ctx->remote, so one of the two sides always sees the other.
+	 */
 	if (atomic_load_explicit(&ctx->sleeping, memory_order_seq_cst)) {
 		uint64_t one = 1;
 		ssize_t r = write(ctx->wake_fd, &one, sizeof(one));

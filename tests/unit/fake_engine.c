@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "fake_engine.h"
+
+struct fake_state fake_a, fake_b;
+
+static struct fake_state *st_of(struct atx_engine *e)
+{
+	return atx_engine_priv(e);
+}
+
+static int fake_attach_common(struct atx_engine *e, struct fake_state *st)
+{
+	atx_engine_set_priv(e, st);
+	st->chan = atx_engine_add_chan(e, "fake.q0",
+				       ATX_CAP_MEMCPY | ATX_CAP_CIPHER,
+				       ATX_CHAN_F_IN_ORDER | ATX_CHAN_F_POLL, st);
+	return st->chan ? 0 : -1;
+}
+
+static int fake_a_attach(struct atx_engine *e, const char *args)
+{
+	return fake_attach_common(e, &fake_a);
+}
+
+static int fake_b_attach(struct atx_engine *e, const char *args)
+{
+	return fake_attach_common(e, &fake_b);
+}
+
+static void fake_detach(struct atx_engine *e)
+{
+}
+
+static int fake_probe(struct atx_engine *e, const struct atx_session_params *p)
+{
+	return st_of(e)->probe_prio;
+}
+
+static int fake_new_session(struct atx_engine *e, const struct atx_session_params *p, void **priv)
+{
+	st_of(e)->sessions++;
+	*priv = st_of(e);
+	return 0;
+}
+
+static void fake_free_session(struct atx_engine *e, void *priv)
+{
+	((struct fake_state *)priv)->sessions--;
+}
+
+static int fake_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
+{
+	struct fake_state *st = atx_chan_priv(chan);
+
+	if (st->nq >= st->capacity) {
+		st->refused++;
+		st->blocked = true;
+		st->doorbells++; /* ring for what it already took */
+		return -EAGAIN;
+	}
+	st->q[st->nq++] = tx;
+	st->submitted++;
+	if (!(hints & ATX_HINT_MORE))
+		st->doorbells++;
+	return 0;
+}
+
+static int fake_poll(struct atx_chan *chan, unsigned budget)
+{
+	struct fake_state *st = atx_chan_priv(chan);
+	unsigned i, n = st->nq;
+
+	st->polls++;
+	for (i = 0; i < n; i++) {
+		struct atx_tx *tx = st->q[i];
+		struct atx_op *op = atx_tx_op(tx);
+		int status = st->fail_status;
+
+		if (op->fence && !atx_tx_fence_ok(tx))
+			status = -ECANCELED;
+		else if (!status && op->opcode == ATX_OP_MEMCPY)
+			memcpy(op->u.mem.dst, op->u.mem.src, op->len);
+		atx_engine_complete(tx, status);
+	}
+	st->nq = 0;
+	if (st->blocked) {
+		st->blocked = false;
+		atx_engine_unblock(chan);
+	}
+	return (int)n;
+}
+
+const struct atx_engine_ops fake_a_ops = {
+	.name = "fakea", .prio = ATX_PRIO_HARDWARE, .caps = ATX_CAP_MEMCPY | ATX_CAP_CIPHER,
+	.attach = fake_a_attach, .detach = fake_detach, .probe_session = fake_probe,
+	.new_session = fake_new_session, .free_session = fake_free_session,
+	.submit = fake_submit, .poll = fake_poll,
+};
+
+const struct atx_engine_ops fake_b_ops = {
+	.name = "fakeb", .prio = ATX_PRIO_ACCEL, .caps = ATX_CAP_MEMCPY | ATX_CAP_CIPHER,
+	.attach = fake_b_attach, .detach = fake_detach, .probe_session = fake_probe,
+	.new_session = fake_new_session, .free_session = fake_free_session,
+	.submit = fake_submit, .poll = fake_poll,
+};
+
+/* Claims CIPHER without the session ops: registration must refuse it. */
+const struct atx_engine_ops fake_bad_ops = {
+	.name = "fakebad", .prio = ATX_PRIO_HARDWARE, .caps = ATX_CAP_CIPHER,
+	.attach = fake_a_attach, .detach = fake_detach, .submit = fake_submit,
+};
