@@ -414,11 +414,12 @@ static void raid6_2data(void *const *data, unsigned n, uint8_t *p, uint8_t *q, u
 	raid_combine(k, 2, coef, in, out, len);
 }
 
-static bool srcs_ok(void *const *srcs, unsigned n)
+/* NULL blocks are only a problem when there are bytes to touch (as in the core's checks). */
+static bool srcs_ok(void *const *srcs, unsigned n, size_t len)
 {
 	if (!srcs || n == 0 || n > ATX_RAID_MAX_SRCS)
 		return false;
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n && len; i++)
 		if (!srcs[i])
 			return false;
 	return true;
@@ -429,46 +430,67 @@ int soft_raid_exec(struct atx_op *op)
 	void *const *srcs = op->u.raid.srcs;
 	unsigned n = op->u.raid.nsrc;
 	uint8_t *p = op->u.raid.p, *q = op->u.raid.q;
+	uint32_t *result = op->u.raid.result;
 	unsigned a = op->u.raid.faila, b = op->u.raid.failb;
 	size_t len = op->len;
 
-	if (!srcs_ok(srcs, n))
+	if (!srcs_ok(srcs, n, len))
 		return -EINVAL;
 
 	switch (op->opcode) {
 	case ATX_OP_XOR:
-		if (!op->u.raid.dst)
+		if (!op->u.raid.dst && len)
 			return -EINVAL;
-		raid_xor(op->u.raid.dst, srcs, n, 0, len);
-		return 0;
+		break;
 	case ATX_OP_XOR_VAL:
-		if (!op->u.raid.result)
+		if (!result)
 			return -EINVAL;
-		*op->u.raid.result = raid_xor_zero(srcs, n, 0, len) ? 0 : ATX_VAL_P_BAD;
-		return 0;
+		break;
 	case ATX_OP_PQ:
 		if (!p && !q)
 			return -EINVAL;
-		raid_pq(p, q, srcs, n, 0, len);
-		return 0;
+		break;
 	case ATX_OP_PQ_VAL:
-		if ((!p && !q) || !op->u.raid.result)
+		if ((!p && !q) || !result)
 			return -EINVAL;
-		*op->u.raid.result = raid_pq_val(p, q, srcs, n, len);
-		return 0;
+		break;
 	case ATX_OP_RAID6_DATAP:
-		if (!q || !p || a >= n)
+		if (!p || !q || a >= n)
 			return -EINVAL;
-		if (len)
-			raid6_datap(srcs, n, p, q, a, len);
-		return 0;
+		break;
 	case ATX_OP_RAID6_2DATA:
 		if (!p || !q || n < 2 || a >= n || b >= n || a == b)
 			return -EINVAL;
-		if (len)
-			raid6_2data(srcs, n, p, q, a, b, len);
-		return 0;
+		break;
 	default:
 		return -EOPNOTSUPP;
 	}
+	if (!len) {
+		/* nothing to touch; the xor of nothing is zero */
+		if (result)
+			*result = 0;
+		return 0;
+	}
+
+	switch (op->opcode) {
+	case ATX_OP_XOR:
+		raid_xor(op->u.raid.dst, srcs, n, 0, len);
+		break;
+	case ATX_OP_XOR_VAL:
+		*result = raid_xor_zero(srcs, n, 0, len) ? 0 : ATX_VAL_P_BAD;
+		break;
+	case ATX_OP_PQ:
+		raid_pq(p, q, srcs, n, 0, len);
+		break;
+	case ATX_OP_PQ_VAL:
+		*result = raid_pq_val(p, q, srcs, n, len);
+		break;
+	case ATX_OP_RAID6_DATAP:
+		raid6_datap(srcs, n, p, q, a, len);
+		break;
+	case ATX_OP_RAID6_2DATA:
+		raid6_2data(srcs, n, p, q, a, b, len);
+		break;
+	}
+	return 0;
 }
