@@ -43,19 +43,19 @@ static size_t used_off(unsigned num)
 	return vring_align_up(avail_off(num) + vring_avail_size(num), VQ_ALIGN);
 }
 
-size_t vq_ring_bytes(unsigned num)
+size_t atx__vq_ring_bytes(unsigned num)
 {
 	return vring_align_up(used_off(num) + vring_used_size(num), VQ_ALIGN);
 }
 
-size_t vq_itab_bytes(unsigned num, unsigned max_bufs, bool indirect)
+size_t atx__vq_itab_bytes(unsigned num, unsigned max_bufs, bool indirect)
 {
 	if (!indirect)
 		return 0;
 	return (size_t)num * max_bufs * sizeof(struct vring_desc);
 }
 
-int vq_init(struct virtqueue *vq, unsigned num, unsigned max_bufs, bool indirect,
+int atx__vq_init(struct virtqueue *vq, unsigned num, unsigned max_bufs, bool indirect,
 	    bool event_idx, void *ring, void *itab, void **cookies, int64_t gpa_off)
 {
 	if (!num || (num & (num - 1)) || num > VRING_MAX_SIZE || !max_bufs || !ring ||
@@ -87,7 +87,7 @@ int vq_init(struct virtqueue *vq, unsigned num, unsigned max_bufs, bool indirect
 	vq->gpa_off = gpa_off;
 	vq->cookie = cookies;
 	memset(cookies, 0, num * sizeof(*cookies));
-	memset(ring, 0, vq_ring_bytes(num));
+	memset(ring, 0, atx__vq_ring_bytes(num));
 	return 0;
 }
 
@@ -96,17 +96,17 @@ static inline uint64_t gpa(const struct virtqueue *vq, const void *p)
 	return (uint64_t)((int64_t)(uintptr_t)p + vq->gpa_off);
 }
 
-uint64_t vq_desc_gpa(const struct virtqueue *vq)
+uint64_t atx__vq_desc_gpa(const struct virtqueue *vq)
 {
 	return gpa(vq, vq->desc);
 }
 
-uint64_t vq_avail_gpa(const struct virtqueue *vq)
+uint64_t atx__vq_avail_gpa(const struct virtqueue *vq)
 {
 	return gpa(vq, vq->avail);
 }
 
-uint64_t vq_used_gpa(const struct virtqueue *vq)
+uint64_t atx__vq_used_gpa(const struct virtqueue *vq)
 {
 	return gpa(vq, vq->used);
 }
@@ -123,7 +123,7 @@ static void fill_chain(const struct virtqueue *vq, struct vring_desc *d, uint16_
 	}
 }
 
-int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, unsigned n, void *cookie)
+int atx__vq_add(struct virtqueue *vq, const struct vq_buf *bufs, unsigned n, void *cookie)
 {
 	unsigned slot = vq->avail_idx & (vq->nslots - 1);
 	uint16_t head = (uint16_t)(slot * vq->stride);
@@ -157,7 +157,7 @@ int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, unsigned n, void *co
 	return (int)slot;
 }
 
-bool vq_kick_prepare(struct virtqueue *vq)
+bool atx__vq_kick_prepare(struct virtqueue *vq)
 {
 	uint16_t new_idx = vq->avail_idx, old = vq->signalled;
 	bool need;
@@ -178,7 +178,7 @@ bool vq_kick_prepare(struct virtqueue *vq)
 	return need;
 }
 
-void *vq_get(struct virtqueue *vq, uint32_t *len)
+void *atx__vq_get(struct virtqueue *vq, uint32_t *len)
 {
 	for (;;) {
 		if (vq->last_used == load_acquire16(&vq->used->idx))
@@ -199,7 +199,7 @@ void *vq_get(struct virtqueue *vq, uint32_t *len)
 	}
 }
 
-bool vq_enable_cb(struct virtqueue *vq)
+bool atx__vq_enable_cb(struct virtqueue *vq)
 {
 	if (vq->event_idx)
 		store_release16(vring_used_event(vq->avail, vq->num), vq->last_used);
@@ -207,7 +207,7 @@ bool vq_enable_cb(struct virtqueue *vq)
 	return load_acquire16(&vq->used->idx) != vq->last_used;
 }
 
-void *vq_detach_unused(struct virtqueue *vq)
+void *atx__vq_detach_unused(struct virtqueue *vq)
 {
 	for (unsigned s = 0; s < vq->nslots; s++) {
 		void *c = vq->cookie[s];

@@ -22,6 +22,7 @@
 #ifndef ATX_VIRTQUEUE_H
 #define ATX_VIRTQUEUE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,60 +62,72 @@ struct virtqueue {
 };
 
 /* Bytes of shared memory vq_init needs for the ring / for the indirect tables. */
-size_t vq_ring_bytes(unsigned num);
-size_t vq_itab_bytes(unsigned num, unsigned max_bufs, bool indirect);
+size_t atx__vq_ring_bytes(unsigned num);
+size_t atx__vq_itab_bytes(unsigned num, unsigned max_bufs, bool indirect);
 
 /*
  * vq_init - lay a queue of @num entries (power of two, <= 32768) over
- * @ring (vq_ring_bytes(num), zeroed, 64-byte aligned) and @itab
- * (vq_itab_bytes(), may be NULL when !indirect).  @cookies holds num
+ * @ring (atx__vq_ring_bytes(num), zeroed, 64-byte aligned) and @itab
+ * (atx__vq_itab_bytes(), may be NULL when !indirect).  @cookies holds num
  * pointers.  Returns 0 or -EINVAL.
  */
-int vq_init(struct virtqueue *vq, unsigned num, unsigned max_bufs, bool indirect,
+int atx__vq_init(struct virtqueue *vq, unsigned num, unsigned max_bufs, bool indirect,
 	    bool event_idx, void *ring, void *itab, void **cookies, int64_t gpa_off);
 
 /* Device addresses of the three parts (for SET_VRING_ADDR / queue_desc etc.). */
-uint64_t vq_desc_gpa(const struct virtqueue *vq);
-uint64_t vq_avail_gpa(const struct virtqueue *vq);
-uint64_t vq_used_gpa(const struct virtqueue *vq);
+uint64_t atx__vq_desc_gpa(const struct virtqueue *vq);
+uint64_t atx__vq_avail_gpa(const struct virtqueue *vq);
+uint64_t atx__vq_used_gpa(const struct virtqueue *vq);
 
 /* Free request slots. */
-static inline unsigned vq_room(const struct virtqueue *vq)
+static inline unsigned atx__vq_room(const struct virtqueue *vq)
 {
 	return vq->nslots - vq->inflight;
+}
+
+/*
+ * vq_next_slot - the slot the next vq_add will use (so the caller can
+ * build the request in that slot's memory first), or -EAGAIN when that
+ * slot is still with the device (full ring or out-of-order completion).
+ */
+static inline int atx__vq_next_slot(const struct virtqueue *vq)
+{
+	unsigned slot = vq->avail_idx & (vq->nslots - 1);
+
+	return vq->cookie[slot] ? -EAGAIN : (int)slot;
 }
 
 /*
  * vq_add - place one request of @n buffers (device-readable ones first)
  * in the next slot and make it available (the avail index is published
  * at once, with release semantics).  Does not notify the device: call
- * vq_kick_prepare() at the end of a batch.  Returns the slot (>= 0),
+ * atx__vq_kick_prepare() at the end of a batch.  Returns the slot (>= 0),
  * -EAGAIN when the next slot in ring order is still busy (full), -EINVAL
  * for a bad buffer list.
  */
-int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, unsigned n, void *cookie);
+int atx__vq_add(struct virtqueue *vq, const struct vq_buf *bufs, unsigned n, void *cookie);
 
 /*
  * vq_kick_prepare - after a batch of vq_add: true when the device must be
  * notified (EVENT_IDX: vring_need_event on the device's avail_event;
  * else unless the device set VRING_USED_F_NO_NOTIFY).
  */
-bool vq_kick_prepare(struct virtqueue *vq);
+bool atx__vq_kick_prepare(struct virtqueue *vq);
 
 /*
  * vq_get - reap one completed request: returns its cookie and stores the
  * bytes the device wrote in *@len, or NULL when none is ready.
  */
-void *vq_get(struct virtqueue *vq, uint32_t *len);
+void *atx__vq_get(struct virtqueue *vq, uint32_t *len);
 
 /*
  * vq_enable_cb - after reaping: publish how far we got (used_event with
  * EVENT_IDX) so the device interrupts on the next completion.  Returns
  * true when more completions arrived meanwhile (reap again).
  */
-bool vq_enable_cb(struct virtqueue *vq);
+bool atx__vq_enable_cb(struct virtqueue *vq);
 
 /* Take back every in-flight request (device gone): returns the next cookie or NULL. */
-void *vq_detach_unused(struct virtqueue *vq);
+void *atx__vq_detach_unused(struct virtqueue *vq);
 
 #endif /* ATX_VIRTQUEUE_H */

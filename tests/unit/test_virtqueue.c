@@ -30,12 +30,12 @@ static struct fixture *fx_new(unsigned num, unsigned max_bufs, bool indirect, bo
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	assert_int_equal(posix_memalign(&f->ring, 64, vq_ring_bytes(num)), 0);
+	assert_int_equal(posix_memalign(&f->ring, 64, atx__vq_ring_bytes(num)), 0);
 	if (indirect)
 		assert_int_equal(posix_memalign(&f->itab, 64,
-						vq_itab_bytes(num, max_bufs, true)), 0);
+						atx__vq_itab_bytes(num, max_bufs, true)), 0);
 	/* gpa_off 0x1000: device addresses differ from ours, as with a real offset base */
-	assert_int_equal(vq_init(&f->vq, num, max_bufs, indirect, event_idx, f->ring, f->itab,
+	assert_int_equal(atx__vq_init(&f->vq, num, max_bufs, indirect, event_idx, f->ring, f->itab,
 				 f->cookies, 0x1000), 0);
 	return f;
 }
@@ -128,10 +128,10 @@ static void test_ring_arithmetic(void **state)
 			struct vq_buf b = { buf[0], 16, false };
 
 			tags[k] = (int)k;
-			int slot = vq_add(&f->vq, &b, 1, &tags[k]);
+			int slot = atx__vq_add(&f->vq, &b, 1, &tags[k]);
 			assert_int_equal(slot, (f->vq.avail_idx - 1) & 7);
 		}
-		assert_int_equal(vq_room(&f->vq), 0);
+		assert_int_equal(atx__vq_room(&f->vq), 0);
 		unsigned n;
 		struct vq_buf got[4];
 		for (unsigned k = 0; k < 8; k++) {
@@ -143,9 +143,9 @@ static void test_ring_arithmetic(void **state)
 		}
 		for (unsigned k = 0; k < 8; k++) {
 			uint32_t len;
-			assert_ptr_equal(vq_get(&f->vq, &len), &tags[k]);
+			assert_ptr_equal(atx__vq_get(&f->vq, &len), &tags[k]);
 		}
-		assert_null(vq_get(&f->vq, NULL));
+		assert_null(atx__vq_get(&f->vq, NULL));
 	}
 	assert_int_equal(f->vq.inflight, 0);
 	fx_free(f);
@@ -161,7 +161,7 @@ static void test_ring_order_heads(void **state)
 	for (unsigned k = 0; k < 40; k++) {
 		struct vq_buf b[3] = { { b0, 8, false }, { b1, 8, false }, { b2, 8, true } };
 		uint16_t before = f->vq.avail_idx;
-		int slot = vq_add(&f->vq, b, 3, &tag[k]);
+		int slot = atx__vq_add(&f->vq, b, 3, &tag[k]);
 
 		assert_int_equal(slot, before & 15);
 		assert_int_equal(f->vq.avail->ring[before & 15], slot);
@@ -176,7 +176,7 @@ static void test_ring_order_heads(void **state)
 		/* DPDK-style: completion written at used.ring[head] */
 		dev_push(f, (unsigned)head, 8, true);
 		uint32_t len = 0;
-		assert_ptr_equal(vq_get(&f->vq, &len), &tag[k]);
+		assert_ptr_equal(atx__vq_get(&f->vq, &len), &tag[k]);
 		assert_int_equal(len, 8);
 	}
 	fx_free(f);
@@ -193,22 +193,22 @@ static void test_full_ring_eagain(void **state)
 	struct vq_buf got[2];
 
 	for (int k = 0; k < 4; k++)
-		assert_true(vq_add(&f->vq, &b, 1, &tag[k]) >= 0);
-	assert_int_equal(vq_add(&f->vq, &b, 1, &tag[4]), -EAGAIN);
+		assert_true(atx__vq_add(&f->vq, &b, 1, &tag[k]) >= 0);
+	assert_int_equal(atx__vq_add(&f->vq, &b, 1, &tag[4]), -EAGAIN);
 
 	/* the device completes slot 1 first: slot 0 (next in ring order) is still busy */
 	int h0 = dev_pop(f, &n, got), h1 = dev_pop(f, &n, got);
 	assert_int_equal(h0, 0);
 	assert_int_equal(h1, 1);
 	dev_push(f, 1, 0, false);
-	assert_ptr_equal(vq_get(&f->vq, NULL), &tag[1]);
-	assert_int_equal(vq_room(&f->vq), 1);
-	assert_int_equal(vq_add(&f->vq, &b, 1, &tag[4]), -EAGAIN);
+	assert_ptr_equal(atx__vq_get(&f->vq, NULL), &tag[1]);
+	assert_int_equal(atx__vq_room(&f->vq), 1);
+	assert_int_equal(atx__vq_add(&f->vq, &b, 1, &tag[4]), -EAGAIN);
 	dev_push(f, 0, 0, false);
-	assert_ptr_equal(vq_get(&f->vq, NULL), &tag[0]);
-	assert_int_equal(vq_add(&f->vq, &b, 1, &tag[4]), 0);
-	assert_int_equal(vq_add(&f->vq, &b, 1, &tag[5]), 1);
-	assert_int_equal(vq_add(&f->vq, &b, 1, &tag[6]), -EAGAIN);
+	assert_ptr_equal(atx__vq_get(&f->vq, NULL), &tag[0]);
+	assert_int_equal(atx__vq_add(&f->vq, &b, 1, &tag[4]), 0);
+	assert_int_equal(atx__vq_add(&f->vq, &b, 1, &tag[5]), 1);
+	assert_int_equal(atx__vq_add(&f->vq, &b, 1, &tag[6]), -EAGAIN);
 	fx_free(f);
 }
 
@@ -224,21 +224,21 @@ static void test_event_idx_suppression(void **state)
 
 	/* device asked for a kick at index 0: the first batch kicks */
 	for (int k = 0; k < 4; k++)
-		vq_add(&f->vq, &b, 1, &tag[k]);
-	assert_true(vq_kick_prepare(&f->vq));
+		atx__vq_add(&f->vq, &b, 1, &tag[k]);
+	assert_true(atx__vq_kick_prepare(&f->vq));
 	/* nothing new: no kick */
-	assert_false(vq_kick_prepare(&f->vq));
+	assert_false(atx__vq_kick_prepare(&f->vq));
 
 	/* device is busy and has not consumed anything: avail_event stays 0 -> no kick */
-	vq_add(&f->vq, &b, 1, &tag[4]);
-	assert_false(vq_kick_prepare(&f->vq));
+	atx__vq_add(&f->vq, &b, 1, &tag[4]);
+	assert_false(atx__vq_kick_prepare(&f->vq));
 
 	/* device consumes everything (avail_event = 5) and goes to sleep: next add kicks */
 	for (int k = 0; k < 5; k++)
 		assert_true(dev_pop(f, &n, got) >= 0);
-	vq_add(&f->vq, &b, 1, &tag[5]);
-	vq_add(&f->vq, &b, 1, &tag[6]);
-	assert_true(vq_kick_prepare(&f->vq));
+	atx__vq_add(&f->vq, &b, 1, &tag[5]);
+	atx__vq_add(&f->vq, &b, 1, &tag[6]);
+	assert_true(atx__vq_kick_prepare(&f->vq));
 	assert_int_equal(f->vq.kicks, 2);
 	assert_int_equal(f->vq.kicks_suppressed, 1);
 
@@ -246,14 +246,14 @@ static void test_event_idx_suppression(void **state)
 	assert_true(dev_push(f, 0, 0, false));
 	/* driver has not reaped: further completions do not interrupt */
 	assert_false(dev_push(f, 1, 0, false));
-	assert_non_null(vq_get(&f->vq, NULL));
-	assert_non_null(vq_get(&f->vq, NULL));
-	assert_false(vq_enable_cb(&f->vq));      /* nothing more arrived */
+	assert_non_null(atx__vq_get(&f->vq, NULL));
+	assert_non_null(atx__vq_get(&f->vq, NULL));
+	assert_false(atx__vq_enable_cb(&f->vq));      /* nothing more arrived */
 	assert_true(dev_push(f, 2, 0, false));   /* used_event = 2 -> interrupts */
 	/* a completion racing with enable_cb is seen by the re-check */
 	assert_false(dev_push(f, 3, 0, false));
-	assert_non_null(vq_get(&f->vq, NULL));
-	assert_true(vq_enable_cb(&f->vq));       /* entry 3 is already there */
+	assert_non_null(atx__vq_get(&f->vq, NULL));
+	assert_true(atx__vq_enable_cb(&f->vq));       /* entry 3 is already there */
 	fx_free(f);
 }
 
@@ -265,11 +265,11 @@ static void test_no_notify_flag(void **state)
 	int tag;
 	struct vq_buf b = { x, 4, false };
 
-	vq_add(&f->vq, &b, 1, &tag);
-	assert_true(vq_kick_prepare(&f->vq));
+	atx__vq_add(&f->vq, &b, 1, &tag);
+	assert_true(atx__vq_kick_prepare(&f->vq));
 	f->vq.used->flags = VRING_USED_F_NO_NOTIFY;
-	vq_add(&f->vq, &b, 1, &tag);
-	assert_false(vq_kick_prepare(&f->vq));
+	atx__vq_add(&f->vq, &b, 1, &tag);
+	assert_false(atx__vq_kick_prepare(&f->vq));
 	fx_free(f);
 }
 
@@ -287,7 +287,7 @@ static void test_indirect_tables(void **state)
 		b[i].write = i >= 3;
 	}
 	for (int k = 0; k < 16; k++) {
-		int slot = vq_add(&f->vq, b, 5, &tag[k]);
+		int slot = atx__vq_add(&f->vq, b, 5, &tag[k]);
 		assert_true(slot >= 0);
 		struct vring_desc *h = &f->vq.desc[slot];
 		assert_int_equal(h->flags, VRING_DESC_F_INDIRECT);
@@ -309,7 +309,7 @@ static void test_indirect_tables(void **state)
 		assert_int_equal(n, 5);
 		dev_push(f, (unsigned)head, 21, true);
 		uint32_t len;
-		assert_ptr_equal(vq_get(&f->vq, &len), &tag[k]);
+		assert_ptr_equal(atx__vq_get(&f->vq, &len), &tag[k]);
 		assert_int_equal(len, 21);
 	}
 	fx_free(f);
@@ -326,8 +326,8 @@ static void test_direct_stride(void **state)
 	assert_int_equal(f->vq.stride, 4);
 	assert_int_equal(f->vq.nslots, 4);
 	for (int k = 0; k < 4; k++)
-		assert_int_equal(vq_add(&f->vq, b, 3, &tag[k]), k);
-	assert_int_equal(vq_add(&f->vq, b, 3, &tag[4]), -EAGAIN);
+		assert_int_equal(atx__vq_add(&f->vq, b, 3, &tag[k]), k);
+	assert_int_equal(atx__vq_add(&f->vq, b, 3, &tag[4]), -EAGAIN);
 	for (int k = 0; k < 4; k++) {
 		unsigned n;
 		struct vq_buf got[3];
@@ -338,7 +338,7 @@ static void test_direct_stride(void **state)
 		dev_push(f, (unsigned)head, 8, false);
 	}
 	for (int k = 0; k < 4; k++)
-		assert_ptr_equal(vq_get(&f->vq, NULL), &tag[k]);
+		assert_ptr_equal(atx__vq_get(&f->vq, NULL), &tag[k]);
 	fx_free(f);
 }
 
@@ -351,15 +351,15 @@ static void test_bogus_used_and_detach(void **state)
 	struct vq_buf b = { x, 4, false };
 
 	for (int k = 0; k < 3; k++)
-		vq_add(&f->vq, &b, 1, &tag[k]);
+		atx__vq_add(&f->vq, &b, 1, &tag[k]);
 	dev_push(f, 77, 0, false);      /* out of range */
 	dev_push(f, 5, 0, false);       /* not in flight */
 	dev_push(f, 1, 0, false);
-	assert_ptr_equal(vq_get(&f->vq, NULL), &tag[1]);
-	assert_null(vq_get(&f->vq, NULL));
+	assert_ptr_equal(atx__vq_get(&f->vq, NULL), &tag[1]);
+	assert_null(atx__vq_get(&f->vq, NULL));
 	int seen = 0;
 	void *c;
-	while ((c = vq_detach_unused(&f->vq)))
+	while ((c = atx__vq_detach_unused(&f->vq)))
 		seen += c == &tag[0] || c == &tag[2];
 	assert_int_equal(seen, 2);
 	assert_int_equal(f->vq.inflight, 0);
@@ -372,10 +372,10 @@ static void test_init_rejects(void **state)
 	void *cookies[8];
 	char ring[4096] __attribute__((aligned(64)));
 
-	assert_int_equal(vq_init(&vq, 6, 1, false, false, ring, NULL, cookies, 0), -EINVAL);
-	assert_int_equal(vq_init(&vq, 8, 1, true, false, ring, NULL, cookies, 0), -EINVAL);
-	assert_int_equal(vq_init(&vq, 4, 5, false, false, ring, NULL, cookies, 0), -EINVAL);
-	assert_int_equal(vq_init(&vq, 8, 1, false, false, ring, NULL, cookies, 0), 0);
+	assert_int_equal(atx__vq_init(&vq, 6, 1, false, false, ring, NULL, cookies, 0), -EINVAL);
+	assert_int_equal(atx__vq_init(&vq, 8, 1, true, false, ring, NULL, cookies, 0), -EINVAL);
+	assert_int_equal(atx__vq_init(&vq, 4, 5, false, false, ring, NULL, cookies, 0), -EINVAL);
+	assert_int_equal(atx__vq_init(&vq, 8, 1, false, false, ring, NULL, cookies, 0), 0);
 }
 
 int main(void)
