@@ -597,11 +597,11 @@ static void test_einval(void **state)
 	res = 0xdead;
 	assert_int_equal(run_op(ATX_OP_PQ_VAL, s, 2, 0, NULL, mem[5], NULL, &res, 0, 0), 0);
 	assert_int_equal(res, 0);
+	/* 64 sources is the documented maximum and works. */
+	blk[1] = mem[1];
 	/* Not a RAID opcode. */
 	assert_int_equal(run_op(ATX_OP_MEMCPY, s, 2, 64, mem[5], NULL, NULL, NULL, 0, 0),
 			 -EOPNOTSUPP);
-	/* 64 sources is the documented maximum and works. */
-	blk[1] = mem[1];
 	assert_int_equal(run_op(ATX_OP_XOR, s, ATX_RAID_MAX_SRCS, 64, mem[65], NULL, NULL, NULL, 0,
 				0), 0);
 }
