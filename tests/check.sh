@@ -76,7 +76,7 @@ install_smoke() {
 	d=$(mktemp -d "${TMPDIR:-/tmp}/atx-install.XXXXXX") || return 1
 	(
 		set -e
-		"${make[@]}" install PREFIX="$d/prefix" > "$d/install.log" ||
+		"${make[@]}" BUILD=release install PREFIX="$d/prefix" > "$d/install.log" ||
 			{ cat "$d/install.log"; exit 1; }
 		export PKG_CONFIG_PATH="$d/prefix/lib/pkgconfig"
 		cflags=$(pkg-config --cflags atx)
@@ -115,7 +115,7 @@ install_smoke() {
 run_suite unit-release unit release
 run_suite unit-asan unit asan
 run_suite unit-tsan unit tsan
-run_suite build "${make[@]}" all
+run_suite build "${make[@]}" BUILD=release all
 run_suite harness harness
 run_suite exports tests/check_exports.sh build/release
 run_suite install install_smoke
