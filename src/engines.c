@@ -6,7 +6,9 @@
 #include "atx_internal.h"
 
 #ifdef ATX_HAVE_IPSEC_MB
-extern const struct atx_engine_ops atx_mb_engine_ops __attribute__((weak));
+/* Not weak: a weak reference does not pull mb.o out of libatx.a, so static
+ * links (the atx tool, the tests) would silently lose the engine. */
+extern const struct atx_engine_ops atx_mb_engine_ops;
 #endif
 extern const struct atx_engine_ops atx_virtio_engine_ops __attribute__((weak));
 
