@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine interface: backpressure (-EAGAIN / atx_engine_unblock), one
+ * doorbell per batch, registration checks, probe priority, exclusive
+ * channels and per-channel statistics.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "atx.h"
+#include "fake_engine.h"
+
+static struct atx_ctx *new_ctx(void)
+{
+	struct atx_ctx *ctx = atx_ctx_new(NULL);
+
+	assert_non_null(ctx);
+	return ctx;
+}
+
+static void reset(struct fake_state *st, unsigned cap, int prio)
+{
+	memset(st, 0, sizeof(*st));
+	st->capacity = cap;
+	st->probe_prio = prio;
+}
+
+static void test_backpressure_and_unblock(void **state)
+{
+	struct atx_ctx *ctx = new_ctx();
+	enum { N = 40 };
+	static char src[N][64], dst[N][64];
+	struct atx_tx *tx[N];
+	struct atx_chan_stats st;
+	int i;
+
+	reset(&fake_a, 8, -EOPNOTSUPP);
+	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_a_ops, NULL), 0);
+	for (i = 0; i < N; i++) {
+		struct atx_submit s = { .chan = fake_a.chan };
+
+		memset(src[i], 'a' + i % 26, sizeof(src[i]));
+		tx[i] = atx_memcpy(ctx, dst[i], src[i], sizeof(src[i]), &s);
+		assert_non_null(tx[i]);
+	}
+	/* The engine takes 8, refuses the 9th; the rest stays with the core. */
+	assert_int_equal(atx_issue_pending(ctx), 8);
+	assert_int_equal(fake_a.submitted, 8);
+	assert_int_equal(fake_a.refused, 1);
+	/* Issuing again while blocked hands over nothing. */
+	assert_int_equal(atx_issue_pending(ctx), 0);
+	assert_int_equal(fake_a.refused, 1);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(atx_wait(tx[i]), 0);
+		assert_memory_equal(dst[i], src[i], sizeof(src[i]));
+		atx_tx_ack(tx[i]);
+	}
+	assert_int_equal(fake_a.submitted, N);
+	atx_chan_stats(fake_a.chan, &st);
+	assert_int_equal(st.ops, N);
+	assert_int_equal(st.bytes, N * 64);
+	assert_int_equal(st.busy, fake_a.refused);
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(st.inflight, 0);
+	atx_ctx_free(ctx);
+}
+
+static void test_one_doorbell_per_batch(void **state)
+{
+	struct atx_ctx *ctx = new_ctx();
+	char a[32] = "x", b[32][32];
+	int i;
+
+	reset(&fake_a, 64, -EOPNOTSUPP);
+	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_a_ops, NULL), 0);
+	for (i = 0; i < 32; i++) {
+		struct atx_submit s = { .flags = ATX_F_ACK, .chan = fake_a.chan };
+
+		assert_non_null(atx_memcpy(ctx, b[i], a, sizeof(a), &s));
+	}
+	assert_int_equal(fake_a.submitted, 0); /* queued, not started */
+	assert_int_equal(atx_issue_pending(ctx), 32);
+	assert_int_equal(fake_a.doorbells, 1);
+	assert_int_equal(atx_run(ctx, ATX_RUN_DEFAULT), 32);
+	atx_ctx_free(ctx);
+}
+
+static void test_registration_refuses_missing_ops(void **state)
+{
+	struct atx_ctx *ctx = new_ctx();
+
+	assert_int_equal(atx_engine_ops_check(&fake_bad_ops), -EINVAL);
+	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_bad_ops, NULL), -EINVAL);
+	assert_int_equal(atx_engine_ops_check(&fake_a_ops), 0);
+	atx_ctx_free(ctx);
+}
+
+static void test_probe_priority(void **state)
+{
+	struct atx_ctx *ctx = new_ctx();
+	static const uint8_t key[32];
+	struct atx_session_params p = {
+		.size = sizeof(p), .service = ATX_SVC_CIPHER, .cipher = ATX_CIPHER_AES_CBC,
+		.dir = ATX_ENCRYPT, .key = key, .key_len = 16,
+	};
+	struct atx_session *s;
+	int prio[8];
+	unsigned i;
+
+	reset(&fake_a, 8, ATX_PRIO_HARDWARE);
+	reset(&fake_b, 8, ATX_PRIO_ACCEL);
+	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_b_ops, NULL), 0);
+	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_a_ops, NULL), 0);
+	/* hardware > accelerated software > software */
+	s = atx_session_new(ctx, &p);
+	assert_non_null(s);
+	assert_string_equal(atx_session_engine(s), "fakea");
+	assert_int_equal(fake_a.sessions, 1);
+	atx_session_free(s);
+	assert_int_equal(fake_a.sessions, 0);
+
+	/* The device declines: the accelerated engine wins. */
+	fake_a.probe_prio = -EOPNOTSUPP;
+	s = atx_session_new(ctx, &p);
+	assert_non_null(s);
+	assert_string_equal(atx_session_engine(s), "fakeb");
+	atx_session_free(s);
+
+	/* Both decline: a built-in engine (software, or multi-buffer for CBC) serves it. */
+	fake_b.probe_prio = -EOPNOTSUPP;
+	s = atx_session_new(ctx, &p);
+	assert_non_null(s);
+	assert_true(!strcmp(atx_session_engine(s), "soft") || !strcmp(atx_session_engine(s), "mb"));
+	atx_session_free(s);
+
+	/* atx_probe reports each engine's answer. */
+	fake_a.probe_prio = ATX_PRIO_HARDWARE;
+	int best = atx_probe(ctx, &p, prio, 8);
+
+	assert_true(best >= 0);
+	assert_string_equal(atx_engine_name(ctx, (unsigned)best), "fakea");
+	for (i = 0; i < atx_engine_count(ctx); i++) {
+		const char *n = atx_engine_name(ctx, i);
+
+		if (!strcmp(n, "soft"))
+			assert_int_equal(prio[i], ATX_PRIO_SOFTWARE);
+		if (!strcmp(n, "fakeb"))
+			assert_int_equal(prio[i], -EOPNOTSUPP);
+	}
+
+	/* A named engine is honoured, or refused when it cannot serve. */
+	p.engine = "soft";
+	s = atx_session_new(ctx, &p);
+	assert_non_null(s);
+	assert_string_equal(atx_session_engine(s), "soft");
+	atx_session_free(s);
+	p.engine = "fakeb";
+	errno = 0;
+	assert_null(atx_session_new(ctx, &p));
+	assert_int_equal(errno, EOPNOTSUPP);
+	atx_ctx_free(ctx);
+}
+
+static void test_session_outlives_free_while_in_flight(void **state)
+{
+	struct atx_ctx *ctx = new_ctx();
+	static const uint8_t key[16] = { 1 };
+	struct atx_session_params p = {
+		.size = sizeof(p), .service = ATX_SVC_CIPHER, .cipher = ATX_CIPHER_AES_CBC,
+		.dir = ATX_ENCRYPT, .key = key, .key_len = 16, .engine = "fakea",
+	};
+	uint8_t iv[16] = { 0 }, in[64] = { 0 }, out[64];
+	struct atx_session *s;
+	struct atx_tx *tx;
+
+	reset(&fake_a, 8, ATX_PRIO_HARDWARE);
+	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_a_ops, NULL), 0);
+	s = atx_session_new(ctx, &p);
+	assert_non_null(s);
+	tx = atx_cipher(ctx, s, out, in, sizeof(in), iv, NULL);
+	assert_non_null(tx);
+	atx_session_free(s);
+	/* The descriptor holds a reference: engine state is still there. */
+	assert_int_equal(fake_a.sessions, 1);
+	assert_int_equal(atx_wait(tx), 0);
+	assert_int_equal(fake_a.sessions, 0);
+	atx_tx_ack(tx);
+	atx_ctx_free(ctx);
+}
+
+static bool filter_named(struct atx_chan *chan, void *arg)
+{
+	struct atx_chan_info info;
+
+	atx_chan_info(chan, &info);
+	return !strcmp(info.name, arg);
+}
+
+static void test_exclusive_channel(void **state)
+{
+	struct atx_ctx_opts o = { .size = sizeof(o), .soft_lanes = 2 };
+	struct atx_ctx *ctx = atx_ctx_new(&o);
+	struct atx_caps caps = { .size = sizeof(caps), .mask = ATX_CAP_MEMCPY | ATX_CAP_CRC32C };
+	struct atx_chan *mine, *other, *c;
+	struct atx_chan_stats st;
+	struct atx_chan_info info;
+	static char a[256][512], b[256][512];
+	int i;
+
+	assert_non_null(ctx);
+	mine = atx_chan_request(ctx, &caps, filter_named, "soft.lane0");
+	assert_non_null(mine);
+	atx_chan_info(mine, &info);
+	assert_true(info.private_);
+	/* Nobody else gets it while it is held. */
+	errno = 0;
+	assert_null(atx_chan_request(ctx, &caps, filter_named, "soft.lane0"));
+	assert_int_equal(errno, EBUSY);
+	errno = 0;
+	assert_null(atx_chan_request(ctx, &caps, filter_named, "no.such"));
+	assert_int_equal(errno, ENODEV);
+	/* The general allocator spreads 256 copies and never uses the private lane. */
+	for (i = 0; i < 256; i++) {
+		struct atx_submit s = { .flags = ATX_F_ACK };
+
+		memset(a[i], i, sizeof(a[i]));
+		assert_non_null(atx_memcpy(ctx, b[i], a[i], sizeof(a[i]), &s));
+	}
+	atx_run(ctx, ATX_RUN_DEFAULT);
+	atx_chan_stats(mine, &st);
+	assert_int_equal(st.ops, 0);
+	for (i = 0; i < 256; i++)
+		assert_memory_equal(a[i], b[i], sizeof(a[i]));
+	/* Work pinned to it runs there. */
+	for (i = 0; i < 10; i++) {
+		struct atx_submit s = { .flags = ATX_F_ACK, .chan = mine };
+
+		assert_non_null(atx_memcpy(ctx, b[i], a[i + 1], sizeof(a[i]), &s));
+	}
+	atx_run(ctx, ATX_RUN_DEFAULT);
+	atx_chan_stats(mine, &st);
+	assert_int_equal(st.ops, 10);
+	for (i = 0; i < 10; i++)
+		assert_memory_equal(b[i], a[i + 1], sizeof(a[i]));
+	/* Released: back in the allocator's hands and requestable again. */
+	atx_chan_release(mine);
+	other = atx_chan_request(ctx, &caps, filter_named, "soft.lane0");
+	assert_ptr_equal(other, mine);
+	atx_chan_release(other);
+	for (i = 0; i < (int)atx_chan_count(ctx); i++) {
+		c = atx_chan_get(ctx, (unsigned)i);
+		atx_chan_info(c, &info);
+		assert_false(info.private_);
+	}
+	atx_ctx_free(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_backpressure_and_unblock),
+		cmocka_unit_test(test_one_doorbell_per_batch),
+		cmocka_unit_test(test_registration_refuses_missing_ops),
+		cmocka_unit_test(test_probe_priority),
+		cmocka_unit_test(test_session_outlives_free_while_in_flight),
+		cmocka_unit_test(test_exclusive_channel),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
