@@ -67,9 +67,11 @@ tests: $(TESTS)
 # machine, CI) it runs with ATX_INSTALL_DEPS=1, which apt-get installs the
 # missing packages, so `make run` and `make check` need no prior step; as a
 # normal user it only reports what is missing and how to install it.
-# Re-run ./configure by hand to change --prefix/--cc or pick up new probes.
-config.mk:
-	$(Q)if [ "$$(id -u)" = 0 ]; then ATX_INSTALL_DEPS=1 ./configure; else ./configure; fi
+# When configure itself changes (a new probe), it is re-run with the
+# arguments it was given last time (CONFIGURE_ARGS, kept in config.mk).
+config.mk: configure
+	$(Q)if [ "$$(id -u)" = 0 ]; then ATX_INSTALL_DEPS=1 ./configure $(CONFIGURE_ARGS); \
+	else ./configure $(CONFIGURE_ARGS); fi
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
