@@ -1,0 +1,842 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * transform.c - the one-shot transforms of `atx`: cipher, digest, mac,
+ * aead, crc32c.  Each runs through the library on any engine.
+ *
+ * What is streamed and what is buffered follows from the library's
+ * descriptors being one-shot (no incremental hash state):
+ *   cipher ECB/CBC/CTR/ChaCha20/3DES  streamed in 64 KiB chunks, up to 8
+ *       in flight; the IV of chunk n+1 is derived from chunk n (CBC: last
+ *       ciphertext block, which serialises CBC encryption; CTR/ChaCha20:
+ *       counter advanced by the blocks of chunk n).  The output equals
+ *       one-shot `openssl enc -nopad` of the whole input.
+ *   cipher XTS   one data unit = the whole message, like
+ *       `openssl enc -aes-256-xts`: buffered, at most CLI_MAX_BUFFER.
+ *   digest, mac  buffered, at most CLI_MAX_BUFFER.
+ *   aead         buffered: decryption must verify the tag before any
+ *       plaintext is released, so nothing is written on a bad tag.
+ *   crc32c       streamed, chaining the seed from chunk to chunk.
+ * Block modes do not pad: the input must be a multiple of the block.
+ * Output to a file (-o) is all-or-nothing: a temporary file renamed on
+ * success.  On stdout a streamed cipher that fails midway has already
+ * written the chunks before the failure; it exits 2 with a message.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmds.h"
+
+#define CHUNK (64 * 1024)
+#define DEPTH 8
+#define CRC_CHUNK (1024 * 1024)
+
+enum {
+	OPT_KEY_FILE = 256,
+	OPT_IV,
+	OPT_AAD,
+	OPT_TAG_LEN,
+	OPT_ENGINE,
+	OPT_VERIFY,
+	OPT_BINARY,
+	OPT_SEED,
+};
+
+struct xf_opts {
+	const char *alg;
+	const char *in;
+	const char *out;
+	const char *engine;
+	const char *key_file;
+	char *key_hex;          /* wiped once decoded */
+	const char *iv_hex;
+	const char *aad_hex;
+	const char *verify_hex;
+	const char *seed_hex;
+	const char *tag_len;
+	int dir;                /* -1 unset, else enum atx_dir */
+	bool binary;
+};
+
+/*
+ * Parse argv into @o.  Returns -1 to go on, or an exit status (help was
+ * printed, or an error reported).
+ */
+static int xf_parse(int argc, char **argv, const char *shortopts,
+		    const struct option *longopts, const char *usage, struct xf_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->dir = -1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			return CLI_EXIT_OK;
+		case 'a': o->alg = optarg; break;
+		case 'e': o->dir = ATX_ENCRYPT; break;
+		case 'd': o->dir = ATX_DECRYPT; break;
+		case 'K': o->key_hex = optarg; break;
+		case 'i': o->in = optarg; break;
+		case 'o': o->out = optarg; break;
+		case OPT_KEY_FILE: o->key_file = optarg; break;
+		case OPT_IV: o->iv_hex = optarg; break;
+		case OPT_AAD: o->aad_hex = optarg; break;
+		case OPT_TAG_LEN: o->tag_len = optarg; break;
+		case OPT_ENGINE: o->engine = optarg; break;
+		case OPT_VERIFY: o->verify_hex = optarg; break;
+		case OPT_BINARY: o->binary = true; break;
+		case OPT_SEED: o->seed_hex = optarg; break;
+		default:
+			if (o->key_hex)
+				explicit_bzero(o->key_hex, strlen(o->key_hex));
+			return cli_bad_option(argv, optopt);
+		}
+	}
+	if (optind < argc) {
+		if (o->key_hex)
+			explicit_bzero(o->key_hex, strlen(o->key_hex));
+		return cli_err("unexpected argument '%s' (input is -i FILE or stdin)", argv[optind]);
+	}
+	return -1;
+}
+
+/* Decode an optional hex argument; reports errors.  *buf stays NULL when absent. */
+static int hex_arg(const char *hex, const char *what, uint8_t **buf, size_t *len)
+{
+	*buf = NULL;
+	*len = 0;
+	if (!hex)
+		return 0;
+	if (cli_hex_decode(hex, buf, len))
+		return cli_err("%s is not an even number of hex digits", what);
+	return 0;
+}
+
+/* Create the session; reports errors.  The key is copied by the library. */
+static int session_open(struct atx_ctx *ctx, struct atx_session_params *p, const char *alg,
+			struct atx_session **s)
+{
+	*s = atx_session_new(ctx, p);
+	if (*s)
+		return 0;
+	if (errno == EOPNOTSUPP && p->engine)
+		return cli_err("engine %s cannot serve %s", p->engine, alg);
+	if (errno == EOPNOTSUPP)
+		return cli_err("no engine serves %s", alg);
+	return cli_err("cannot create a %s session: %s", alg, strerror(errno));
+}
+
+static int key_check(const char *alg, size_t want, size_t got)
+{
+	if (want && want != got)
+		return cli_err("key must be %zu bytes for %s", want, alg);
+	if (!got)
+		return cli_err("key must not be empty");
+	return 0;
+}
+
+/* Big-endian 128-bit add, as OpenSSL's CTR mode advances the counter block. */
+static void ctr_add(uint8_t iv[16], uint64_t blocks)
+{
+	int i;
+
+	for (i = 15; i >= 0 && blocks; i--) {
+		uint64_t s = (uint64_t)iv[i] + (blocks & 0xff);
+
+		iv[i] = (uint8_t)s;
+		blocks = (blocks >> 8) + (s >> 8);
+	}
+}
+
+/*
+ * ChaCha20 IV = 32-bit little-endian block counter || 96-bit nonce
+ * (OpenSSL layout); OpenSSL carries a counter wrap into the next word.
+ */
+static void chacha_add(uint8_t iv[16], uint32_t blocks)
+{
+	uint32_t c0 = (uint32_t)iv[0] | (uint32_t)iv[1] << 8 | (uint32_t)iv[2] << 16 |
+		      (uint32_t)iv[3] << 24;
+	uint32_t n0 = c0 + blocks;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		iv[i] = (uint8_t)(n0 >> (8 * i));
+	if (n0 < c0) {
+		for (i = 4; i < 8; i++)
+			if (++iv[i])
+				break;
+	}
+}
+
+struct slot {
+	uint8_t *buf;
+	size_t len;
+	struct atx_tx *tx;
+	int status;
+};
+
+static int cipher_stream(struct atx_ctx *ctx, struct atx_session *s, const char *alg,
+			 const struct atx_session_params *p, uint8_t *iv, size_t iv_len,
+			 int in, struct cli_out *out)
+{
+	struct slot slots[DEPTH];
+	size_t bs = cli_cipher_block(p->cipher);
+	bool cbc = p->cipher == ATX_CIPHER_AES_CBC || p->cipher == ATX_CIPHER_3DES_CBC;
+	/* CBC encryption needs chunk n's last ciphertext block before chunk n+1 starts. */
+	bool serial = cbc && p->dir == ATX_ENCRYPT;
+	uint8_t cur_iv[ATX_MAX_IV_LEN];
+	unsigned head = 0, tail = 0, i;
+	bool eof = false;
+	int ret = 0;
+
+	memset(slots, 0, sizeof(slots));
+	for (i = 0; i < DEPTH; i++) {
+		slots[i].buf = aligned_alloc(64, CHUNK);
+		if (!slots[i].buf) {
+			ret = cli_err("out of memory");
+			goto out_free;
+		}
+	}
+	while (!eof || head != tail) {
+		struct slot *sl;
+
+		while (!ret && !eof && head - tail < DEPTH) {
+			ssize_t n;
+
+			sl = &slots[head % DEPTH];
+			n = cli_read_full(in, sl->buf, CHUNK);
+			if (n < 0) {
+				ret = cli_err("cannot read input: %s", strerror((int)-n));
+				break;
+			}
+			if (n < CHUNK)
+				eof = true;
+			if (n == 0)
+				break;
+			if ((size_t)n % bs) {
+				ret = cli_err("input is not a multiple of the %zu-byte block of %s (atx does not pad)",
+					      bs, alg);
+				break;
+			}
+			memcpy(cur_iv, iv, iv_len);
+			if (p->cipher == ATX_CIPHER_AES_CTR)
+				ctr_add(iv, (uint64_t)n / 16);
+			else if (p->cipher == ATX_CIPHER_CHACHA20)
+				chacha_add(iv, (uint32_t)(n / 64));
+			else if (cbc && p->dir == ATX_DECRYPT)
+				memcpy(iv, sl->buf + n - bs, bs);
+			sl->len = (size_t)n;
+			sl->status = 0;
+			sl->tx = atx_cipher(ctx, s, sl->buf, sl->buf, sl->len, iv_len ? cur_iv : NULL,
+					    NULL);
+			if (!sl->tx) {
+				ret = cli_err("cannot submit: %s", cli_strerror(-errno));
+				break;
+			}
+			head++;
+			if (serial) {
+				sl->status = cli_run_tx(sl->tx);
+				sl->tx = NULL;
+				if (sl->status)
+					break;
+				memcpy(iv, sl->buf + sl->len - bs, bs);
+			} else {
+				atx_issue_pending(ctx);
+			}
+		}
+		if (ret || head == tail)
+			break;
+		sl = &slots[tail % DEPTH];
+		if (sl->tx) {
+			sl->status = cli_run_tx(sl->tx);
+			sl->tx = NULL;
+		}
+		tail++;
+		if (sl->status) {
+			ret = cli_err("%s failed: %s", alg, cli_strerror(sl->status));
+			break;
+		}
+		ret = cli_out_write(out, sl->buf, sl->len);
+		if (ret)
+			break;
+	}
+	/* Buffers are the descriptors' until they completed. */
+	for (; tail != head; tail++)
+		if (slots[tail % DEPTH].tx)
+			cli_run_tx(slots[tail % DEPTH].tx);
+out_free:
+	for (i = 0; i < DEPTH; i++) {
+		if (slots[i].buf)
+			explicit_bzero(slots[i].buf, CHUNK);
+		free(slots[i].buf);
+	}
+	explicit_bzero(cur_iv, sizeof(cur_iv));
+	return ret;
+}
+
+/* XTS: the whole message is one data unit (openssl enc semantics). */
+static int cipher_whole(struct atx_ctx *ctx, struct atx_session *s, const char *alg,
+			const uint8_t *iv, int in, struct cli_out *out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret, st;
+
+	ret = cli_read_all(in, "input", CLI_MAX_BUFFER, &buf, &len);
+	if (ret)
+		return ret;
+	if (len < 16) {
+		ret = cli_err("%s needs at least 16 bytes of input, got %zu", alg, len);
+		goto out;
+	}
+	errno = 0;
+	st = cli_run_tx_or(atx_cipher(ctx, s, buf, buf, len, iv, NULL));
+	if (st) {
+		ret = cli_err("%s failed: %s", alg, cli_strerror(st));
+		goto out;
+	}
+	ret = cli_out_write(out, buf, len);
+out:
+	explicit_bzero(buf, len);
+	free(buf);
+	return ret;
+}
+
+static const char cipher_usage[] =
+	"usage: atx cipher -a ALG -e|-d (-K HEX | --key-file FILE) [--iv HEX]\n"
+	"                  [-i IN] [-o OUT] [--engine auto|soft|mb|virtio:SOCK|NAME]\n"
+	"\n"
+	"Encrypt or decrypt IN (default stdin) to OUT (default stdout).\n"
+	"ALG: aes-128-ecb aes-256-cbc aes-256-ctr aes-128-xts aes-256-xts chacha20\n"
+	"     des-ede3-cbc ... (atx info lists them).  No padding: ECB/CBC input must\n"
+	"be a multiple of the block (like openssl enc -nopad).  XTS treats the whole\n"
+	"input as one data unit (IV = tweak) and holds it in memory (max 1 GiB);\n"
+	"other modes stream.  --key-file holds the raw key bytes.  OUT is written\n"
+	"only if the whole run succeeds.\n"
+	"Exit: 0 ok, 2 error.\n";
+
+int cmd_cipher(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "alg", required_argument, NULL, 'a' },
+		{ "encrypt", no_argument, NULL, 'e' },
+		{ "decrypt", no_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+		{ "iv", required_argument, NULL, OPT_IV },
+		{ "in", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "engine", required_argument, NULL, OPT_ENGINE },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct atx_session_params p;
+	struct atx_session *s = NULL;
+	struct atx_ctx *ctx = NULL;
+	struct cli_out out = { .fd = -1 };
+	struct xf_opts o;
+	uint8_t *key = NULL, *iv = NULL;
+	size_t key_len = 0, iv_len = 0, want_key, want_iv;
+	uint8_t ivbuf[ATX_MAX_IV_LEN] = { 0 };
+	int ret, in = -1;
+
+	cli_set_cmd("cipher");
+	ret = xf_parse(argc, argv, "ha:edK:i:o:", longopts, cipher_usage, &o);
+	if (ret >= 0)
+		return ret;
+	ret = cli_alg(o.alg, ATX_SVC_CIPHER, &p, &want_key);
+	if (ret)
+		goto out;
+	if (o.dir < 0) {
+		ret = cli_err("say -e (encrypt) or -d (decrypt)");
+		goto out;
+	}
+	ret = cli_key_load(o.key_hex, o.key_file, &key, &key_len);
+	if (ret)
+		goto out;
+	ret = key_check(o.alg, want_key, key_len);
+	if (ret)
+		goto out;
+	want_iv = cli_cipher_iv_len(p.cipher);
+	ret = hex_arg(o.iv_hex, "IV", &iv, &iv_len);
+	if (ret)
+		goto out;
+	if (!want_iv && iv) {
+		ret = cli_err("%s takes no IV", o.alg);
+		goto out;
+	}
+	if (want_iv && !iv) {
+		ret = cli_err("--iv HEX is required for %s (%zu bytes)", o.alg, want_iv);
+		goto out;
+	}
+	if (iv_len != want_iv) {
+		ret = cli_err("IV must be %zu bytes for %s", want_iv, o.alg);
+		goto out;
+	}
+	if (iv)
+		memcpy(ivbuf, iv, iv_len);
+	ret = cli_ctx_open(o.engine, &ctx, &p.engine);
+	if (ret)
+		goto out;
+	p.dir = (enum atx_dir)o.dir;
+	p.key = key;
+	p.key_len = key_len;
+	ret = session_open(ctx, &p, o.alg, &s);
+	cli_key_free(key, key_len);
+	key = NULL;
+	if (ret)
+		goto out;
+	in = cli_in_open(o.in);
+	if (in < 0) {
+		ret = CLI_EXIT_ERR;
+		goto out;
+	}
+	ret = cli_out_open(&out, o.out);
+	if (ret)
+		goto out;
+	if (p.cipher == ATX_CIPHER_AES_XTS)
+		ret = cipher_whole(ctx, s, o.alg, ivbuf, in, &out);
+	else
+		ret = cipher_stream(ctx, s, o.alg, &p, ivbuf, iv_len, in, &out);
+	if (ret)
+		cli_out_abort(&out);
+	else
+		ret = cli_out_commit(&out);
+out:
+	if (in > 0)
+		close(in);
+	if (s)
+		atx_session_free(s);
+	if (ctx)
+		atx_ctx_free(ctx);
+	cli_key_free(key, key_len);
+	free(iv);
+	explicit_bzero(ivbuf, sizeof(ivbuf));
+	return ret;
+}
+
+/* digest and mac share everything but the key and the verify option. */
+static int digest_or_mac(int argc, char **argv, enum atx_service svc, const char *usage,
+			 const char *shortopts, const struct option *longopts)
+{
+	struct atx_session_params p;
+	struct atx_session *s = NULL;
+	struct atx_ctx *ctx = NULL;
+	struct cli_out out = { .fd = -1 };
+	struct xf_opts o;
+	uint8_t *key = NULL, *expect = NULL, *buf = NULL;
+	uint8_t md[ATX_MAX_DIGEST_LEN];
+	size_t key_len = 0, expect_len = 0, len = 0, want_key, full;
+	int ret, st, in = -1;
+
+	ret = xf_parse(argc, argv, shortopts, longopts, usage, &o);
+	if (ret >= 0)
+		return ret;
+	ret = cli_alg(o.alg, svc, &p, &want_key);
+	if (ret)
+		goto out;
+	full = cli_digest_len(&p);
+	if (svc == ATX_SVC_MAC) {
+		ret = cli_key_load(o.key_hex, o.key_file, &key, &key_len);
+		if (ret)
+			goto out;
+		ret = key_check(o.alg, want_key, key_len);
+		if (ret)
+			goto out;
+		ret = hex_arg(o.verify_hex, "--verify MAC", &expect, &expect_len);
+		if (ret)
+			goto out;
+		if (expect && (expect_len == 0 || expect_len > full)) {
+			ret = cli_err("--verify MAC must be 1..%zu bytes for %s", full, o.alg);
+			goto out;
+		}
+		if (expect && (o.out || o.binary)) {
+			ret = cli_err("--verify writes no output: drop -o/--binary");
+			goto out;
+		}
+	}
+	ret = cli_ctx_open(o.engine, &ctx, &p.engine);
+	if (ret)
+		goto out;
+	p.key = key;
+	p.key_len = key_len;
+	if (expect) {
+		/* The library compares in constant time and answers -EBADMSG. */
+		p.dir = ATX_DECRYPT;
+		p.digest_len = expect_len;
+	}
+	ret = session_open(ctx, &p, o.alg, &s);
+	cli_key_free(key, key_len);
+	key = NULL;
+	if (ret)
+		goto out;
+	in = cli_in_open(o.in);
+	if (in < 0) {
+		ret = CLI_EXIT_ERR;
+		goto out;
+	}
+	ret = cli_read_all(in, "input", CLI_MAX_BUFFER, &buf, &len);
+	if (ret)
+		goto out;
+	if (expect)
+		memcpy(md, expect, expect_len);
+	st = cli_run_tx_or(atx_digest(ctx, s, md, buf, len, NULL));
+	if (st == -EBADMSG && expect) {
+		fflush(stdout);
+		fprintf(stderr, "atx: mac: verification failed\n");
+		ret = CLI_EXIT_VERIFY;
+		goto out;
+	}
+	if (st) {
+		ret = cli_err("%s failed: %s", o.alg, cli_strerror(st));
+		goto out;
+	}
+	if (expect)
+		goto out;       /* verified: exit 0, print nothing */
+	ret = cli_out_open(&out, o.out);
+	if (ret)
+		goto out;
+	if (o.binary) {
+		ret = cli_out_write(&out, md, full);
+	} else {
+		char hex[2 * ATX_MAX_DIGEST_LEN + 2];
+		size_t i;
+
+		for (i = 0; i < full; i++)
+			sprintf(hex + 2 * i, "%02x", md[i]);
+		hex[2 * full] = '\n';
+		ret = cli_out_write(&out, hex, 2 * full + 1);
+	}
+	if (ret)
+		cli_out_abort(&out);
+	else
+		ret = cli_out_commit(&out);
+out:
+	if (in > 0)
+		close(in);
+	if (s)
+		atx_session_free(s);
+	if (ctx)
+		atx_ctx_free(ctx);
+	cli_key_free(key, key_len);
+	free(expect);
+	if (buf)
+		explicit_bzero(buf, len);
+	free(buf);
+	explicit_bzero(md, sizeof(md));
+	return ret;
+}
+
+static const char digest_usage[] =
+	"usage: atx digest -a ALG [-i IN] [-o OUT] [--binary] [--engine E]\n"
+	"\n"
+	"Print the hash of IN (default stdin) as hex and a newline; --binary\n"
+	"writes the raw bytes.  ALG: sha1 sha224 sha256 sha384 sha512 sha3-256.\n"
+	"The input is held in memory (max 1 GiB): atx descriptors are one-shot.\n"
+	"Exit: 0 ok, 2 error.\n";
+
+int cmd_digest(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "alg", required_argument, NULL, 'a' },
+		{ "in", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "binary", no_argument, NULL, OPT_BINARY },
+		{ "engine", required_argument, NULL, OPT_ENGINE },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	cli_set_cmd("digest");
+	return digest_or_mac(argc, argv, ATX_SVC_HASH, digest_usage, "ha:i:o:", longopts);
+}
+
+static const char mac_usage[] =
+	"usage: atx mac -a ALG (-K HEX | --key-file FILE) [--verify HEX]\n"
+	"               [-i IN] [-o OUT] [--binary] [--engine E]\n"
+	"\n"
+	"Print the MAC of IN (default stdin) as hex.  With --verify HEX, print\n"
+	"nothing and exit 0 if the MAC (or its first len(HEX) bytes) matches,\n"
+	"1 if not; the library compares in constant time.\n"
+	"ALG: hmac-sha1 hmac-sha256 hmac-sha512 ... aes-128-cmac aes-256-cmac.\n"
+	"The input is held in memory (max 1 GiB).  Exit: 0 ok, 1 mismatch, 2 error.\n";
+
+int cmd_mac(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "alg", required_argument, NULL, 'a' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+		{ "verify", required_argument, NULL, OPT_VERIFY },
+		{ "in", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "binary", no_argument, NULL, OPT_BINARY },
+		{ "engine", required_argument, NULL, OPT_ENGINE },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	cli_set_cmd("mac");
+	return digest_or_mac(argc, argv, ATX_SVC_MAC, mac_usage, "ha:K:i:o:", longopts);
+}
+
+static const char aead_usage[] =
+	"usage: atx aead -a ALG -e|-d (-K HEX | --key-file FILE) --iv HEX\n"
+	"                [--aad HEX] [--tag-len N] [-i IN] [-o OUT] [--engine E]\n"
+	"\n"
+	"ALG: aes-128-gcm aes-256-gcm aes-128-ccm aes-256-ccm chacha20-poly1305.\n"
+	"Encryption writes the ciphertext followed by the tag (default 16 bytes).\n"
+	"Decryption takes the same, verifies the tag and only then writes the\n"
+	"plaintext: the whole message is held in memory (max 1 GiB) and nothing is\n"
+	"written when the tag does not verify.\n"
+	"Exit: 0 ok, 1 authentication failed, 2 error.\n";
+
+int cmd_aead(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "alg", required_argument, NULL, 'a' },
+		{ "encrypt", no_argument, NULL, 'e' },
+		{ "decrypt", no_argument, NULL, 'd' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+		{ "iv", required_argument, NULL, OPT_IV },
+		{ "aad", required_argument, NULL, OPT_AAD },
+		{ "tag-len", required_argument, NULL, OPT_TAG_LEN },
+		{ "in", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "engine", required_argument, NULL, OPT_ENGINE },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct atx_session_params p;
+	struct atx_session *s = NULL;
+	struct atx_ctx *ctx = NULL;
+	struct cli_out out = { .fd = -1 };
+	struct xf_opts o;
+	uint8_t *key = NULL, *iv = NULL, *aad = NULL, *buf = NULL, *dst = NULL;
+	size_t key_len = 0, iv_len = 0, aad_len = 0, len = 0, tag_len = 16, want_key, ct_len;
+	int ret, st, in = -1;
+
+	cli_set_cmd("aead");
+	ret = xf_parse(argc, argv, "ha:edK:i:o:", longopts, aead_usage, &o);
+	if (ret >= 0)
+		return ret;
+	ret = cli_alg(o.alg, ATX_SVC_AEAD, &p, &want_key);
+	if (ret)
+		goto out;
+	if (o.dir < 0) {
+		ret = cli_err("say -e (encrypt) or -d (decrypt)");
+		goto out;
+	}
+	ret = cli_key_load(o.key_hex, o.key_file, &key, &key_len);
+	if (ret)
+		goto out;
+	ret = key_check(o.alg, want_key, key_len);
+	if (ret)
+		goto out;
+	if (!o.iv_hex) {
+		ret = cli_err("--iv HEX (the nonce) is required for %s", o.alg);
+		goto out;
+	}
+	ret = hex_arg(o.iv_hex, "IV", &iv, &iv_len);
+	if (!ret)
+		ret = hex_arg(o.aad_hex, "AAD", &aad, &aad_len);
+	if (ret)
+		goto out;
+	if (o.tag_len) {
+		char *end;
+		unsigned long v = strtoul(o.tag_len, &end, 10);
+
+		if (*end || end == o.tag_len || v == 0 || v > 16) {
+			ret = cli_err("--tag-len must be 1..16, got '%s'", o.tag_len);
+			goto out;
+		}
+		tag_len = v;
+	}
+	ret = cli_ctx_open(o.engine, &ctx, &p.engine);
+	if (ret)
+		goto out;
+	p.dir = (enum atx_dir)o.dir;
+	p.key = key;
+	p.key_len = key_len;
+	p.digest_len = tag_len;
+	ret = session_open(ctx, &p, o.alg, &s);
+	cli_key_free(key, key_len);
+	key = NULL;
+	if (ret)
+		goto out;
+	in = cli_in_open(o.in);
+	if (in < 0) {
+		ret = CLI_EXIT_ERR;
+		goto out;
+	}
+	ret = cli_read_all(in, "input", CLI_MAX_BUFFER, &buf, &len);
+	if (ret)
+		goto out;
+	if (p.dir == ATX_DECRYPT && len < tag_len) {
+		ret = cli_err("input is %zu bytes, shorter than the %zu-byte tag", len, tag_len);
+		goto out;
+	}
+	ct_len = p.dir == ATX_DECRYPT ? len - tag_len : len;
+	dst = malloc(ct_len + tag_len + 1);
+	if (!dst) {
+		ret = cli_err("out of memory");
+		goto out;
+	}
+	if (p.dir == ATX_ENCRYPT)
+		st = cli_run_tx_or(atx_aead(ctx, s, dst, buf, len, iv, iv_len, aad, aad_len,
+					    dst + len, NULL));
+	else
+		st = cli_run_tx_or(atx_aead(ctx, s, dst, buf, ct_len, iv, iv_len, aad, aad_len,
+					    buf + ct_len, NULL));
+	if (st == -EBADMSG && p.dir == ATX_DECRYPT) {
+		fflush(stdout);
+		fprintf(stderr, "atx: aead: authentication failed: wrong key, nonce, AAD, tag or data\n");
+		ret = CLI_EXIT_VERIFY;
+		goto out;
+	}
+	if (st) {
+		ret = cli_err("%s failed: %s", o.alg, cli_strerror(st));
+		goto out;
+	}
+	ret = cli_out_open(&out, o.out);
+	if (ret)
+		goto out;
+	ret = cli_out_write(&out, dst, p.dir == ATX_ENCRYPT ? len + tag_len : ct_len);
+	if (ret)
+		cli_out_abort(&out);
+	else
+		ret = cli_out_commit(&out);
+out:
+	if (in > 0)
+		close(in);
+	if (s)
+		atx_session_free(s);
+	if (ctx)
+		atx_ctx_free(ctx);
+	cli_key_free(key, key_len);
+	free(iv);
+	free(aad);
+	if (buf)
+		explicit_bzero(buf, len);
+	free(buf);
+	if (dst)
+		explicit_bzero(dst, ct_len + tag_len);
+	free(dst);
+	return ret;
+}
+
+static const char crc32c_usage[] =
+	"usage: atx crc32c [-i IN] [--seed HEX] [--engine E]\n"
+	"\n"
+	"Print the CRC-32C (Castagnoli) of IN (default stdin) as 8 hex digits.\n"
+	"--seed is the CRC of data preceding IN, so crc32c(A+B) equals\n"
+	"atx crc32c -i B --seed $(atx crc32c -i A).  Streams the input.\n"
+	"Exit: 0 ok, 2 error.\n";
+
+int cmd_crc32c(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "in", required_argument, NULL, 'i' },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "engine", required_argument, NULL, OPT_ENGINE },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct atx_caps caps = { .size = sizeof(caps), .mask = ATX_CAP_CRC32C };
+	struct atx_submit sub = { 0 };
+	struct atx_ctx *ctx = NULL;
+	struct atx_tx *tx = NULL;
+	const char *eng = NULL;
+	struct xf_opts o;
+	uint8_t *bufs[2] = { NULL, NULL };
+	uint32_t crc = 0, res = 0;
+	unsigned cur = 0;
+	int ret, st, in = -1;
+
+	cli_set_cmd("crc32c");
+	ret = xf_parse(argc, argv, "hi:", longopts, crc32c_usage, &o);
+	if (ret >= 0)
+		return ret;
+	if (o.seed_hex) {
+		const char *h = o.seed_hex;
+		char *end;
+
+		if (h[0] == '0' && (h[1] == 'x' || h[1] == 'X'))
+			h += 2;
+		crc = (uint32_t)strtoul(h, &end, 16);
+		if (!*h || *end || strlen(h) > 8 || *h == '-' || *h == '+')
+			return cli_err("--seed must be 1..8 hex digits, got '%s'", o.seed_hex);
+	}
+	ret = cli_ctx_open(o.engine, &ctx, &eng);
+	if (ret)
+		goto out;
+	if (eng) {
+		caps.engine = eng;
+		sub.chan = atx_chan_request(ctx, &caps, NULL, NULL);
+		if (!sub.chan) {
+			ret = cli_err("engine %s has no crc32c channel", eng);
+			goto out;
+		}
+	}
+	in = cli_in_open(o.in);
+	if (in < 0) {
+		ret = CLI_EXIT_ERR;
+		goto out;
+	}
+	bufs[0] = malloc(CRC_CHUNK);
+	bufs[1] = malloc(CRC_CHUNK);
+	if (!bufs[0] || !bufs[1]) {
+		ret = cli_err("out of memory");
+		goto out;
+	}
+	/* Read chunk n+1 while chunk n is summed; the seed chains them. */
+	for (;;) {
+		ssize_t n = cli_read_full(in, bufs[cur], CRC_CHUNK);
+
+		if (tx) {
+			st = cli_run_tx(tx);
+			tx = NULL;
+			if (st) {
+				ret = cli_err("crc32c failed: %s", cli_strerror(st));
+				goto out;
+			}
+			crc = res;
+		}
+		if (n < 0) {
+			ret = cli_err("cannot read input: %s", strerror((int)-n));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		tx = atx_crc32c(ctx, &res, bufs[cur], (size_t)n, crc, &sub);
+		if (!tx) {
+			ret = cli_err("cannot submit: %s", cli_strerror(-errno));
+			goto out;
+		}
+		atx_issue_pending(ctx);
+		cur ^= 1;
+	}
+	printf("%08x\n", crc);
+	if (fflush(stdout))
+		ret = cli_err("cannot write standard output: %s", strerror(errno));
+out:
+	if (tx)
+		cli_run_tx(tx);
+	if (in > 0)
+		close(in);
+	if (sub.chan)
+		atx_chan_release(sub.chan);
+	if (ctx)
+		atx_ctx_free(ctx);
+	free(bufs[0]);
+	free(bufs[1]);
+	return ret;
+}
