@@ -85,9 +85,12 @@ struct atx_session *atx_session_new(struct atx_ctx *ctx, const struct atx_sessio
 	s->ctx = ctx;
 	s->p = *p;
 	s->p.size = sizeof(s->p);
-	memcpy(s->key, p->key, p->key_len);
+	/* memcpy from NULL is undefined even for 0 bytes (UBSan stops the tests). */
+	if (p->key_len)
+		memcpy(s->key, p->key, p->key_len);
 	s->p.key = p->key_len ? s->key : NULL;
-	memcpy(s->auth_key, p->auth_key, p->auth_key_len);
+	if (p->auth_key_len)
+		memcpy(s->auth_key, p->auth_key, p->auth_key_len);
 	s->p.auth_key = p->auth_key_len ? s->auth_key : NULL;
 	s->p.engine = NULL;
 	s->eng = &ctx->engines[idx];
