@@ -102,7 +102,7 @@ install_smoke() {
 		# shellcheck disable=SC2086
 		cc -o "$d/smoke" "$d/smoke.c" $cflags $libs
 		LD_LIBRARY_PATH="$d/prefix/lib" "$d/smoke"
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086,SC2046
 		cc -static-libgcc -o "$d/smoke-static" "$d/smoke.c" $cflags \
 			"$d/prefix/lib/libatx.a" $(echo " $slibs " | sed 's/ -latx / /')
 		"$d/smoke-static"
