@@ -16,7 +16,9 @@
 # is non-zero if any suite failed.
 #
 # Environment: ATX_JOBS (make -j, default 2), ATX_CHECK_SUITES (a
-# space-separated subset of the names above, default all).
+# space-separated subset of the names above, default all),
+# ATX_HARNESS_TIMEOUT (seconds for the whole harness, default 600),
+# ATX_TEST_TIMEOUT (seconds per unit-test binary, see run-unit.sh).
 set -u
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -68,7 +70,9 @@ harness() {
 	fi
 	# pytest exits 5 when it collected nothing: with test files present that
 	# means they are broken (or all deselected), so it is a failure too.
-	ATX_BUILD=build/release /usr/bin/python3 -m pytest -q tests/harness
+	# A hung harness must not eat CI's whole budget.
+	ATX_BUILD=build/release timeout -k 10 "${ATX_HARNESS_TIMEOUT:-600}" \
+		/usr/bin/python3 -m pytest -q tests/harness
 }
 
 install_smoke() {
