@@ -120,9 +120,18 @@ static int out_open(const char *path)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	/* No window where the file exists but a signal would not remove it. */
+	sigset_t all, old;
+	int saved;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	fd = mkstemp(tmp_path);
+	saved = errno;
 	if (fd >= 0)
 		tmp_armed = 1;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
 	return fd;
 }
 
