@@ -282,7 +282,7 @@ static void lane_done(struct mb_lane *lane, IMB_JOB *job)
 	struct mb_slot *slot = job->user_data2;
 	int st;
 
-	st = mb_job_finish(job, slot, atx_tx_op(tx));
+	st = mb_job_finish(job->status == IMB_STATUS_COMPLETED ? 0 : -EIO, slot, atx_tx_op(tx));
 	slot->tx = NULL;
 	lane->injobs--;
 	/* Record first: a fenced dependent may look at it before the loop runs. */
@@ -353,7 +353,8 @@ static int mb_poll(struct atx_chan *chan, unsigned budget)
 		ret = mb_job_prep(job, slot, op);
 		if (ret) {
 			/* Not submitted: the same job comes back from the next GET_NEXT_JOB. */
-			ret = ret > 0 ? 0 : ret;
+			if (ret > 0)
+				ret = mb_job_finish(0, slot, op);
 			atx_tx_set_result(tx, ret);
 			atx_engine_complete(tx, ret);
 			n++;

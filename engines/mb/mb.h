@@ -39,7 +39,10 @@ struct mb_sess {
 	uint8_t cmac_k2[16] __attribute__((aligned(16)));
 	uint8_t ipad[64] __attribute__((aligned(16)));  /* HMAC inner state after key^ipad */
 	uint8_t opad[64] __attribute__((aligned(16)));  /* HMAC outer state after key^opad */
-	uint8_t raw_key[32] __attribute__((aligned(16))); /* ChaCha20-Poly1305 takes the raw key */
+	uint8_t raw_key[32] __attribute__((aligned(16))); /* ChaCha20-Poly1305; AES for the CTR fallback */
+	uint8_t hmac_key[ATX_MAX_AUTH_KEY_LEN];         /* for empty messages, which the library refuses */
+	uint32_t hmac_key_len;
+	const char *hmac_md;            /* OpenSSL digest name of the HMAC */
 
 	enum mb_kind kind;
 	bool verify;                    /* decrypt direction: compare the tag/MAC */
@@ -69,20 +72,27 @@ struct mb_slot {
 	size_t bounce_cap;
 	size_t out_off;                 /* where the output starts inside bounce */
 	bool copy_out;                  /* scatter bounce+out_off to the caller's dst on success */
+	const uint8_t *ctr_in;          /* CTR left to OpenSSL after the MAC verified (see mb_job.c) */
+	uint8_t *ctr_out;
 };
 
 /* mb_job.c */
 
 /*
  * mb_job_prep - fill @job for @op (session state in op->u.crypto.sess_priv),
- * using @slot for tag and bounce space.  0, or -errno when the request can
- * not run here (then @job must not be submitted and the descriptor is
- * completed with that status).
+ * using @slot for tag and bounce space.  0: submit the job.  1: the
+ * request is already done (nothing to do, or run here synchronously),
+ * complete it with 0.  -errno: complete it with that status.  In both
+ * latter cases @job must not be submitted.
  */
 int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op);
 
-/* mb_job_finish - the status of a job the manager returned: tag copy or check, output copy. */
-int mb_job_finish(const IMB_JOB *job, struct mb_slot *slot, struct atx_op *op);
+/*
+ * mb_job_finish - the descriptor's status once its job came back from the
+ * manager with @st (0: completed; or after mb_job_prep returned 1): tag
+ * copy or check, held-back output copy.
+ */
+int mb_job_finish(int st, struct mb_slot *slot, struct atx_op *op);
 
 /* Release a slot's scratch memory (detach). */
 void mb_slot_fini(struct mb_slot *slot);

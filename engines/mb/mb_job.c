@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "mb.h"
 
@@ -134,6 +135,68 @@ static int place_data(struct mb_slot *slot, const struct atx_op *op, size_t pre,
 	return 0;
 }
 
+/*
+ * The library's AES-CTR increments only the low 32 bits of the counter
+ * block; atx (like OpenSSL and SP 800-38A's usual choice) carries into
+ * the whole 128-bit block.  They differ only when the low word wraps
+ * inside one message, which is rare enough to hand to OpenSSL.
+ */
+static bool ctr_wraps(const struct mb_sess *ms, const struct atx_op *op)
+{
+	const uint8_t *iv = op->u.crypto.iv;
+	uint64_t c;
+
+	if (ms->cipher_mode != IMB_CIPHER_CNTR)
+		return false;
+	c = (uint64_t)iv[12] << 24 | (uint64_t)iv[13] << 16 | (uint64_t)iv[14] << 8 | iv[15];
+	return c + (op->len + 15) / 16 > (UINT64_C(1) << 32);
+}
+
+static int ctr_soft(const struct mb_sess *ms, const uint8_t *iv, const uint8_t *in, uint8_t *out,
+		    size_t len)
+{
+	const EVP_CIPHER *c = ms->key_len == 16 ? EVP_aes_128_ctr() :
+			      ms->key_len == 24 ? EVP_aes_192_ctr() : EVP_aes_256_ctr();
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	int ok, n;
+
+	if (!x)
+		return -ENOMEM;
+	ok = EVP_EncryptInit_ex(x, c, NULL, ms->raw_key, iv);
+	while (ok && len) {
+		size_t chunk = len < (1u << 30) ? len : (1u << 30);
+
+		ok = EVP_EncryptUpdate(x, out, &n, in, (int)chunk);
+		in += chunk;
+		out += chunk;
+		len -= chunk;
+	}
+	EVP_CIPHER_CTX_free(x);
+	return ok ? 0 : -EIO;
+}
+
+/* HMAC of aad alone (empty payload): the library refuses empty messages. */
+static int hmac_soft(const struct mb_sess *ms, const struct atx_op *op, uint8_t *tag)
+{
+	size_t n = 0;
+
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, ms->hmac_md, NULL, ms->hmac_key, ms->hmac_key_len,
+		       op->u.crypto.aad_len ? op->u.crypto.aad : (const void *)"",
+		       op->u.crypto.aad_len, tag, 64, &n))
+		return -EIO;
+	return 0;
+}
+
+static void slot_commit(struct mb_slot *slot, const struct atx_op *op)
+{
+	const struct iovec *iov;
+	unsigned cnt;
+
+	out_list(op, &iov, &cnt);
+	scatter(iov, cnt, slot->bounce + slot->out_off, op->len);
+	slot->copy_out = false;
+}
+
 int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 {
 	const struct mb_sess *ms = op->u.crypto.sess_priv;
@@ -143,8 +206,12 @@ int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 	size_t coff = 0, hoff = 0, hlen = len;
 	int ret;
 
+	bool soft_ctr = ctr_wraps(ms, op);
+
 	slot->copy_out = false;
 	slot->out_off = 0;
+	slot->ctr_in = NULL;
+	slot->ctr_out = NULL;
 
 	switch (ms->kind) {
 	case MB_KIND_CIPHER:
@@ -152,8 +219,17 @@ int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 		if (!len)
 			return 1;
 		ret = place_data(slot, op, 0, false, &in, &out);
-		break;
+		if (ret || !soft_ctr)
+			break;
+		ret = ctr_soft(ms, op->u.crypto.iv, in, out, len);
+		if (!ret && slot->copy_out)
+			slot_commit(slot, op);
+		return ret ? ret : 1;
 	case MB_KIND_MAC:
+		if (!len && ms->hmac_md) {
+			ret = hmac_soft(ms, op, slot->tag);
+			return ret ? ret : 1;
+		}
 		if (op->u.crypto.src_cnt == 1) {
 			in = op->u.crypto.src[0].iov_base;
 		} else {
@@ -171,21 +247,37 @@ int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 		ret = place_data(slot, op, 0, ms->verify, &in, &out);
 		break;
 	case MB_KIND_CHAIN:
+		if (!len) {
+			/* Nothing to cipher: the tag is the MAC of the AAD. */
+			ret = hmac_soft(ms, op, slot->tag);
+			return ret ? ret : 1;
+		}
 		if (aad_len) {
 			/* One flat aad || data buffer: the MAC runs over both. */
 			ret = place_data(slot, op, aad_len, ms->verify, &in, &out);
 			coff = aad_len;
 			hlen = aad_len + len;
+		} else {
+			ret = place_data(slot, op, 0, ms->verify, &in, &out);
+		}
+		if (ret)
+			break;
+		if (soft_ctr && ms->verify) {
+			/* The job only MACs; decrypt once the MAC matched. */
+			slot->ctr_in = in + coff;
+			slot->ctr_out = out;
 			break;
 		}
-		ret = place_data(slot, op, 0, ms->verify, &in, &out);
-		if (ret || ms->verify)
+		if (soft_ctr) {
+			ret = ctr_soft(ms, op->u.crypto.iv, in + coff, out, len);
+			in = out - coff;
 			break;
+		}
 		/*
 		 * Encrypt-then-MAC reads the MAC input at src: run in place
 		 * on the output so the MAC covers the ciphertext.
 		 */
-		if (in != out) {
+		if (!ms->verify && in + coff != out) {
 			memcpy(out, in, len);
 			in = out;
 		}
@@ -196,7 +288,7 @@ int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 	if (ret)
 		return ret;
 
-	job->cipher_mode = ms->cipher_mode;
+	job->cipher_mode = soft_ctr ? IMB_CIPHER_NULL : ms->cipher_mode;
 	job->cipher_direction = ms->dir;
 	job->hash_alg = ms->hash_alg;
 	job->chain_order = ms->order;
@@ -256,10 +348,9 @@ int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 	return 0;
 }
 
-int mb_job_finish(const IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
+int mb_job_finish(int st, struct mb_slot *slot, struct atx_op *op)
 {
 	const struct mb_sess *ms = op->u.crypto.sess_priv;
-	int st = job->status == IMB_STATUS_COMPLETED ? 0 : -EIO;
 
 	if (!st && ms->tag_len) {
 		if (!ms->verify)
@@ -267,13 +358,11 @@ int mb_job_finish(const IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 		else if (CRYPTO_memcmp(slot->tag, op->u.crypto.digest, ms->tag_len))
 			st = -EBADMSG;
 	}
+	if (!st && slot->ctr_out)
+		st = ctr_soft(ms, op->u.crypto.iv, slot->ctr_in, slot->ctr_out, op->len);
 	if (slot->copy_out) {
 		if (!st) {
-			const struct iovec *iov;
-			unsigned cnt;
-
-			out_list(op, &iov, &cnt);
-			scatter(iov, cnt, slot->bounce + slot->out_off, op->len);
+			slot_commit(slot, op);
 		} else if (ms->verify) {
 			/* Plaintext that failed authentication must not linger. */
 			imb_clear_mem(slot->bounce, slot->out_off + op->len);

@@ -121,15 +121,19 @@ static int hmac_precompute(IMB_MGR *mgr, struct mb_sess *ms, enum atx_mac_alg m,
 	size_t block, full, i;
 	int ret = 0;
 
-	if (hmac_alg(m, &alg, &block, &full))
+	static const char *const md[] = {
+		[ATX_MAC_HMAC_SHA1] = "SHA1", [ATX_MAC_HMAC_SHA224] = "SHA224",
+		[ATX_MAC_HMAC_SHA256] = "SHA256", [ATX_MAC_HMAC_SHA384] = "SHA384",
+		[ATX_MAC_HMAC_SHA512] = "SHA512",
+	};
+
+	if (hmac_alg(m, &alg, &block, &full) || key_len > sizeof(ms->hmac_key))
 		return -EOPNOTSUPP;
+	memcpy(ms->hmac_key, key, key_len);
+	ms->hmac_key_len = key_len;
+	ms->hmac_md = md[m];
 	memset(k, 0, sizeof(k));
 	if (key_len > block) {
-		static const char *const md[] = {
-			[ATX_MAC_HMAC_SHA1] = "SHA1", [ATX_MAC_HMAC_SHA224] = "SHA224",
-			[ATX_MAC_HMAC_SHA256] = "SHA256", [ATX_MAC_HMAC_SHA384] = "SHA384",
-			[ATX_MAC_HMAC_SHA512] = "SHA512",
-		};
 		EVP_MD *h = EVP_MD_fetch(NULL, md[m], NULL);
 
 		if (!h)
@@ -234,6 +238,8 @@ int mb_sess_new(IMB_MGR *mgr, const struct atx_session_params *p, struct mb_sess
 		ms->block = p->cipher == ATX_CIPHER_AES_CBC ? 16 : 1;
 		ms->key_len = p->key_len;
 		aes_expand(mgr, ms, p->key, p->key_len);
+		if (ms->cipher_mode == IMB_CIPHER_CNTR)
+			memcpy(ms->raw_key, p->key, p->key_len);
 		if (p->service == ATX_SVC_CIPHER) {
 			/* A cipher session never verifies anything. */
 			ms->verify = false;
