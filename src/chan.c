@@ -124,8 +124,12 @@ struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_en
 			continue;
 		if (eng ? c->eng != eng : c->eng == ctx->fileio)
 			continue;
-		/* Worker lanes before the inline lane when both exist: spread the load. */
-		prio = c->eng->ops->prio * 2 + !(c->flags & ATX_CHAN_F_INLINE);
+		/*
+		 * The inline lane is the loop thread's own core: spread over it and
+		 * the worker lanes alike, by load (PERF.md: on 2 vCPUs a loop thread
+		 * that only waits for workers wastes one of them).
+		 */
+		prio = c->eng->ops->prio;
 		load = c->npending + c->inflight;
 		if (prio > best_prio || (prio == best_prio && load < best_load)) {
 			best = c;
