@@ -74,7 +74,8 @@ int cmd_info(int argc, char **argv)
 		{ "engine", required_argument, NULL, OPT_ENGINES },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const uint8_t zero_key[ATX_MAX_AUTH_KEY_LEN];
+	static const char *const svc_names[] = { "cipher", "hash", "mac", "aead", "chain" };
+	uint8_t probe_key[ATX_MAX_AUTH_KEY_LEN];
 	struct atx_ctx_opts opts = { .size = sizeof(opts) };
 	struct atx_ctx *ctx;
 	bool json = false;
@@ -102,6 +103,9 @@ int cmd_info(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_err("unexpected argument '%s'", argv[optind]);
+	/* Probing looks at lengths (and XTS at distinct halves), not secrets. */
+	for (i = 0; i < sizeof(probe_key); i++)
+		probe_key[i] = (uint8_t)(i + 1);
 	ctx = atx_ctx_new(&opts);
 	if (!ctx)
 		return cli_err("cannot create a context: %s", strerror(errno));
@@ -181,10 +185,9 @@ int cmd_info(int argc, char **argv)
 
 		if (atx_alg_parse(name, &p, &kl) < 0)
 			continue;
-		/* Probing looks at lengths, not key bytes: a zero key of the right size. */
 		if (!kl)
 			kl = p.service == ATX_SVC_HASH ? 0 : 32;
-		p.key = kl ? zero_key : NULL;
+		p.key = kl ? probe_key : NULL;
 		p.key_len = kl;
 		for (j = 0; j < ATX_MAX_ENGINES_SHOWN; j++)
 			prio[j] = -EOPNOTSUPP;
@@ -193,7 +196,7 @@ int cmd_info(int argc, char **argv)
 			printf("%s{\"name\":", i ? "," : "");
 			json_str(name);
 			printf(",\"service\":");
-			json_str(cli_service_name(p.service));
+			json_str((unsigned)p.service < 5 ? svc_names[p.service] : "?");
 			printf(",\"engine\":");
 			if (best >= 0)
 				json_str(atx_engine_name(ctx, (unsigned)best));
@@ -210,7 +213,8 @@ int cmd_info(int argc, char **argv)
 			}
 			printf("}}");
 		} else {
-			printf("  %-20s %-8s %-10s", name, cli_service_name(p.service),
+			printf("  %-20s %-8s %-10s", name,
+			       (unsigned)p.service < 5 ? svc_names[p.service] : "?",
 			       best >= 0 ? atx_engine_name(ctx, (unsigned)best) : "-");
 			for (j = 0; j < ne && j < ATX_MAX_ENGINES_SHOWN; j++) {
 				if (prio[j] >= 0)
