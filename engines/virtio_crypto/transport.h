@@ -100,6 +100,12 @@ struct vc_transport_ops {
 	/* alive (optional) - false once the device is known to be gone (checks without blocking). */
 	bool (*alive)(struct vc_transport *t);
 	/*
+	 * session_msgs (optional) - true when this device takes sessions as
+	 * transport messages (then session_create/destroy below), false or
+	 * NULL when they go on the control queue.
+	 */
+	bool (*session_msgs)(struct vc_transport *t);
+	/*
 	 * session_create / session_destroy (optional) - sessions by message.
 	 * -EOPNOTSUPP when this device wants them on the control queue.
 	 * session_create returns 0 with *id, or a negative errno mapped from

@@ -329,6 +329,11 @@ static int vu_status_errno(int64_t st)
 	}
 }
 
+static bool vu_session_msgs(struct vc_transport *t)
+{
+	return to_vu(t)->protocol & (1ull << VHOST_USER_PROTOCOL_F_CRYPTO_SESSION);
+}
+
 static int vu_session_create(struct vc_transport *t, const struct vc_session_msg *m,
 			     uint64_t *id)
 {
@@ -405,6 +410,7 @@ static const struct vc_transport_ops vu_ops = {
 	.call_fd = vu_call_fd,
 	.hangup_fd = vu_hangup_fd,
 	.alive = vu_alive,
+	.session_msgs = vu_session_msgs,
 	.session_create = vu_session_create,
 	.session_destroy = vu_session_destroy,
 	.close = vu_close,

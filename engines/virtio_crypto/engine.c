@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.c - atx_virtio_engine_ops: a virtio-crypto device as an atx
+ * engine.  One channel per data queue ("virtio0.q0", ...); the core
+ * watches each queue's call eventfd in its io_uring and calls our poll,
+ * which reaps used entries and completes descriptors.
+ *
+ * Engine spec: "virtio:SOCKET_PATH[?qsize=N&queues=N&arena=MiB]"
+ * (the core splits the engine list on ',' so options use '?' and '&').
+ *
+ * The device going away (backend killed, socket closed) is noticed by
+ * watching the vhost-user socket too: every in-flight request then
+ * completes with -EIO (the core's failover may re-run it in software),
+ * every channel is marked dead (queued work completes with -ENODEV) and
+ * probes answer -ENODEV so new sessions go elsewhere.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atx_engine.h"
+#include "virtio_crypto/virtio_crypto.h"
+
+#define VC_CONNECT_TIMEOUT_MS 3000
+
+struct vc_engine {
+	struct atx_engine *e;
+	struct vc_dev dev;
+};
+
+static struct vc_engine *eng_of(struct atx_chan *chan)
+{
+	return atx_engine_priv(atx_chan_engine(chan));
+}
+
+static int parse_args(const char *args, char **path, struct vc_dev_opts *o)
+{
+	char *s, *q, *tok, *save;
+
+	memset(o, 0, sizeof(*o));
+	if (!args || !*args)
+		return -EINVAL;
+	s = strdup(args);
+	if (!s)
+		return -ENOMEM;
+	q = strchr(s, '?');
+	if (q)
+		*q++ = '\0';
+	for (tok = q ? strtok_r(q, "&", &save) : NULL; tok; tok = strtok_r(NULL, "&", &save)) {
+		unsigned long v;
+		char *end;
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			goto err_free;
+		*eq++ = '\0';
+		v = strtoul(eq, &end, 0);
+		if (end == eq || *end)
+			goto err_free;
+		if (!strcmp(tok, "qsize"))
+			o->qsize = (unsigned)v;
+		else if (!strcmp(tok, "queues"))
+			o->max_queues = (unsigned)v;
+		else if (!strcmp(tok, "arena"))
+			o->arena_size = (size_t)v << 20;
+		else
+			goto err_free;
+	}
+	*path = s;
+	return 0;
+
+err_free:
+	free(s);
+	return -EINVAL;
+}
+
+static uint32_t dev_caps(const struct vc_dev *d)
+{
+	const struct virtio_crypto_config *c = &d->cfg;
+	uint32_t caps = 0;
+
+	if ((c->crypto_services & (1u << VIRTIO_CRYPTO_SERVICE_CIPHER)) &&
+	    (c->cipher_algo_l | c->cipher_algo_h))
+		caps |= ATX_CAP_CIPHER;
+	if ((c->crypto_services & (1u << VIRTIO_CRYPTO_SERVICE_HASH)) && c->hash_algo)
+		caps |= ATX_CAP_HASH;
+	if ((c->crypto_services & (1u << VIRTIO_CRYPTO_SERVICE_MAC)) &&
+	    (c->mac_algo_l | c->mac_algo_h))
+		caps |= ATX_CAP_MAC;
+	if ((c->crypto_services & (1u << VIRTIO_CRYPTO_SERVICE_AEAD)) && c->aead_algo)
+		caps |= ATX_CAP_AEAD;
+	if ((caps & ATX_CAP_CIPHER) && (caps & ATX_CAP_MAC))
+		caps |= ATX_CAP_CHAIN;
+	return caps;
+}
+
+static int vc_attach(struct atx_engine *e, const char *args)
+{
+	struct vc_engine *ve;
+	struct vc_transport *t;
+	struct vc_dev_opts o;
+	char *path = NULL;
+	int err;
+
+	err = parse_args(args, &path, &o);
+	if (err)
+		return err;
+	ve = calloc(1, sizeof(*ve));
+	if (!ve) {
+		err = -ENOMEM;
+		goto err_free_path;
+	}
+	ve->e = e;
+	err = atx__vhost_user_open(path, VC_CONNECT_TIMEOUT_MS, &t);
+	if (err)
+		goto err_free_ve;
+	err = atx__vc_dev_init(&ve->dev, t, &o);  /* owns t from here, even on failure */
+	if (err)
+		goto err_free_ve;
+	atx_engine_set_priv(e, ve);
+
+	uint32_t caps = dev_caps(&ve->dev);
+	for (unsigned i = 0; i < ve->dev.nqueues; i++) {
+		struct vc_queue *q = &ve->dev.q[i];
+		char name[48];
+
+		snprintf(name, sizeof(name), "%s.q%u", atx_engine_instance_name(e), i);
+		q->chan = atx_engine_add_chan(e, name, caps, 0, q);
+		if (!q->chan) {
+			err = -ENOMEM;
+			goto err_fini_dev;
+		}
+	}
+	/* watches last: the core cannot take a watch back if attach fails */
+	for (unsigned i = 0; i < ve->dev.nqueues; i++) {
+		err = atx_engine_watch_fd(ve->dev.q[i].chan, ve->dev.q[i].call_fd);
+		if (err)
+			goto err_fini_dev;
+	}
+	if (ve->dev.t->ops->hangup_fd) {
+		int fd = ve->dev.t->ops->hangup_fd(ve->dev.t);
+
+		if (fd >= 0) {
+			err = atx_engine_watch_fd(ve->dev.q[0].chan, fd);
+			if (err)
+				goto err_fini_dev;
+		}
+	}
+	free(path);
+	return 0;
+
+err_fini_dev:
+	atx__vc_dev_fini(&ve->dev);
+	atx_engine_set_priv(e, NULL);
+err_free_ve:
+	free(ve);
+err_free_path:
+	free(path);
+	return err;
+}
+
+static void vc_detach(struct atx_engine *e)
+{
+	struct vc_engine *ve = atx_engine_priv(e);
+
+	if (!ve)
+		return;
+	atx__vc_dev_fini(&ve->dev);
+	free(ve);
+	atx_engine_set_priv(e, NULL);
+}
+
+static int vc_probe_session(struct atx_engine *e, const struct atx_session_params *p)
+{
+	struct vc_engine *ve = atx_engine_priv(e);
+	int err = atx__vc_probe(&ve->dev, p);
+
+	return err ? err : ATX_PRIO_HARDWARE;
+}
+
+static int vc_new_session(struct atx_engine *e, const struct atx_session_params *p, void **priv)
+{
+	struct vc_engine *ve = atx_engine_priv(e);
+	struct vc_sess *s = malloc(sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	err = atx__vc_session_create(&ve->dev, p, s);
+	if (err) {
+		free(s);
+		return err;
+	}
+	*priv = s;
+	return 0;
+}
+
+static void vc_free_session(struct atx_engine *e, void *priv)
+{
+	struct vc_engine *ve = atx_engine_priv(e);
+
+	atx__vc_session_destroy(&ve->dev, priv);
+	free(priv);
+}
+
+static void kick(struct vc_dev *d, struct vc_queue *q)
+{
+	if (atx__vq_kick_prepare(&q->vq))
+		d->t->ops->kick(d->t, q->index);
+}
+
+static int vc_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
+{
+	struct vc_dev *d = &eng_of(chan)->dev;
+	struct vc_queue *q = atx_chan_priv(chan);
+	struct vq_buf bufs[VC_MAX_BUFS];
+	unsigned bounced = 0;
+	int slot, n, ret = 0;
+
+	if (__builtin_expect(d->dead, 0))
+		return -ENODEV;
+	slot = atx__vq_next_slot(&q->vq);
+	if (slot < 0) {
+		/* full: the batch so far must still reach the device */
+		q->blocked = true;
+		kick(d, q);
+		return -EAGAIN;
+	}
+	n = atx__vc_build(d, q, (unsigned)slot, atx_tx_op(tx), bufs, &bounced);
+	if (n < 0) {
+		ret = n;    /* the core completes tx with it */
+	} else {
+		q->slots[slot].tx = tx;
+		atx__vq_add(&q->vq, bufs, (unsigned)n, &q->slots[slot]);
+		atx_chan_count_bounce(chan, bounced);
+	}
+	if (!(hints & ATX_HINT_MORE))
+		kick(d, q);
+	return ret;
+}
+
+/* The device is gone: fail what it held, retire the channels. */
+static void device_gone(struct vc_engine *ve)
+{
+	struct vc_dev *d = &ve->dev;
+	struct vc_slot *sl;
+	unsigned i;
+
+	d->dead = true;
+	for (i = 0; i < d->nqueues; i++)
+		while ((sl = atx__vq_detach_unused(&d->q[i].vq)))
+			atx_engine_complete(sl->tx, -EIO);
+	for (i = 0; i < d->nqueues; i++) {
+		struct vc_queue *q = &d->q[i];
+
+		atx_chan_set_dead(q->chan);
+		/* held work flows back through issue, which fails it with -ENODEV */
+		q->blocked = false;
+		atx_engine_unblock(q->chan);
+	}
+}
+
+static int vc_poll(struct atx_chan *chan, unsigned budget)
+{
+	struct vc_engine *ve = eng_of(chan);
+	struct vc_dev *d = &ve->dev;
+	struct vc_queue *q = atx_chan_priv(chan);
+	struct vc_slot *sl;
+	uint64_t v;
+	int n = 0;
+
+	if (d->dead)
+		return 0;
+	/* queue 0 also carries the socket watch: is the backend still there? */
+	if (q == &d->q[0] && d->t->ops->alive && !d->t->ops->alive(d->t)) {
+		/* reap what it finished before it went */
+		while ((sl = atx__vq_get(&q->vq, NULL))) {
+			atx_engine_complete(sl->tx, atx__vc_finish(q, (unsigned)(sl - q->slots),
+								   atx_tx_op(sl->tx)));
+			n++;
+		}
+		device_gone(ve);
+		return n;
+	}
+	/* drain the eventfd before reaping so a signal after the reap is kept */
+	if (read(q->call_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: woken by the socket watch or by ourselves */
+	}
+	for (;;) {
+		while ((unsigned)n < budget && (sl = atx__vq_get(&q->vq, NULL))) {
+			struct atx_tx *tx = sl->tx;
+
+			atx_engine_complete(tx, atx__vc_finish(q, (unsigned)(sl - q->slots),
+							       atx_tx_op(tx)));
+			n++;
+		}
+		if ((unsigned)n >= budget) {
+			/* more may be waiting: make the watch fire again */
+			v = 1;
+			if (write(q->call_fd, &v, sizeof(v)) < 0) {
+				/* counter saturated: a wake-up is pending anyway */
+			}
+			break;
+		}
+		if (!atx__vq_enable_cb(&q->vq))
+			break;
+	}
+	if (q->blocked && atx__vq_next_slot(&q->vq) >= 0) {
+		q->blocked = false;
+		atx_engine_unblock(chan);
+	}
+	return n;
+}
+
+const struct atx_engine_ops atx_virtio_engine_ops = {
+	.name = "virtio",
+	.prio = ATX_PRIO_HARDWARE,
+	.caps = ATX_CAP_CIPHER | ATX_CAP_HASH | ATX_CAP_MAC | ATX_CAP_AEAD | ATX_CAP_CHAIN,
+	.attach = vc_attach,
+	.detach = vc_detach,
+	.probe_session = vc_probe_session,
+	.new_session = vc_new_session,
+	.free_session = vc_free_session,
+	.submit = vc_submit,
+	.poll = vc_poll,
+};
