@@ -460,7 +460,18 @@ static void loop_block(struct atx_ctx *ctx)
 	} else {
 		submit_sqes(ctx);
 	}
-	atomic_store_explicit(&ctx->sleeping, 0, memory_order_relaxed);
+	/* Embedded: the caller's loop sleeps between our calls, so workers must always signal. */
+	if (!ctx->embedded)
+		atomic_store_explicit(&ctx->sleeping, 0, memory_order_relaxed);
+}
+
+/* Before returning to an embedding loop: make sure the fd turns readable on new work. */
+static void embed_rearm(struct atx_ctx *ctx)
+{
+	if (!ctx->embedded)
+		return;
+	arm_wake(ctx);
+	submit_sqes(ctx);
 }
 
 static bool has_polled_work(struct atx_ctx *ctx)
@@ -493,6 +504,7 @@ int atx_run(struct atx_ctx *ctx, enum atx_run_mode mode)
 			continue;
 		loop_block(ctx);
 	}
+	embed_rearm(ctx);
 	return total;
 }
 
@@ -524,6 +536,7 @@ int atx_wait(struct atx_tx *h)
 	status = tx->status;
 	tx->flags &= ~TXF_WAITER;
 	atx__tx_maybe_recycle(ctx, tx);
+	embed_rearm(ctx);
 	return status;
 }
 
@@ -561,6 +574,10 @@ int atx_ctx_fd(struct atx_ctx *ctx)
 {
 	if (!ctx)
 		return -EINVAL;
-	ctx->embedded = true;
+	if (!ctx->embedded) {
+		ctx->embedded = true;
+		atomic_store_explicit(&ctx->sleeping, 1, memory_order_seq_cst);
+		embed_rearm(ctx);
+	}
 	return ctx->ring.ring_fd;
 }
