@@ -39,7 +39,7 @@ struct mb_sess {
 	uint8_t cmac_k2[16] __attribute__((aligned(16)));
 	uint8_t ipad[64] __attribute__((aligned(16)));  /* HMAC inner state after key^ipad */
 	uint8_t opad[64] __attribute__((aligned(16)));  /* HMAC outer state after key^opad */
-	uint8_t raw_key[32] __attribute__((aligned(16))); /* ChaCha20-Poly1305; AES for the CTR fallback */
+	uint8_t raw_key[32] __attribute__((aligned(16))); /* ChaCha20-Poly1305; AES for the OpenSSL fallbacks */
 	uint8_t hmac_key[ATX_MAX_AUTH_KEY_LEN];         /* for empty messages, which the library refuses */
 	uint32_t hmac_key_len;
 	const char *hmac_md;            /* OpenSSL digest name of the HMAC */

@@ -289,6 +289,8 @@ int mb_sess_new(IMB_MGR *mgr, const struct atx_session_params *p, struct mb_sess
 			/* CCM MACs the plaintext: MAC first when encrypting. */
 			ms->order = enc ? IMB_ORDER_HASH_CIPHER : IMB_ORDER_CIPHER_HASH;
 			aes_expand(mgr, ms, p->key, p->key_len);
+			/* For AAD longer than the library takes (mb_job.c). */
+			memcpy(ms->raw_key, p->key, p->key_len);
 			break;
 		default:
 			ms->cipher_mode = IMB_CIPHER_CHACHA20_POLY1305;

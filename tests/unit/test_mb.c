@@ -537,6 +537,101 @@ static void test_chain_vs_openssl(void **state)
 	}
 }
 
+/* ---- where the library differs from atx: OpenSSL takes over ---- */
+
+static void test_edges(void **state)
+{
+	static uint8_t src[3000], out[3000], ref[3000], back[3000], pat[3000];
+	static const size_t ivls[] = { 1, 8, 16, 32 };
+	uint8_t key[32], akey[32], iv[32], aad[128], tag[64], rtag[64];
+	struct atx_session *e, *d;
+	unsigned i;
+
+	NEED_MB();
+	rnd(key, 32);
+	rnd(akey, 32);
+	rnd(src, sizeof(src));
+	rnd(aad, sizeof(aad));
+	memset(pat, 0x5a, sizeof(pat));
+
+	/* GCM with IVs other than 96 bits (GHASHed into J0). */
+	e = sess(ATX_SVC_AEAD, ATX_AEAD_AES_GCM, ATX_ENCRYPT, key, 16, 0);
+	d = sess(ATX_SVC_AEAD, ATX_AEAD_AES_GCM, ATX_DECRYPT, key, 16, 0);
+	for (i = 0; i < 4; i++) {
+		rnd(iv, ivls[i]);
+		ref_aead(ATX_AEAD_AES_GCM, key, 16, iv, ivls[i], aad, 20, src, 1000, ref, rtag, 16);
+		assert_int_equal(run_one(atx_aead(ctx, e, out, src, 1000, iv, ivls[i], aad, 20, tag,
+						  NULL)), 0);
+		if (memcmp(out, ref, 1000) || memcmp(tag, rtag, 16))
+			fail_msg("gcm iv_len %zu differs", ivls[i]);
+		assert_int_equal(run_one(atx_aead(ctx, d, back, out, 1000, iv, ivls[i], aad, 20, tag,
+						  NULL)), 0);
+		assert_memory_equal(back, src, 1000);
+	}
+	atx_session_free(e);
+	atx_session_free(d);
+
+	/* CCM with more AAD than the library's 46 bytes. */
+	e = sess(ATX_SVC_AEAD, ATX_AEAD_AES_CCM, ATX_ENCRYPT, key, 32, 12);
+	d = sess(ATX_SVC_AEAD, ATX_AEAD_AES_CCM, ATX_DECRYPT, key, 32, 12);
+	rnd(iv, 11);
+	ref_aead(ATX_AEAD_AES_CCM, key, 32, iv, 11, aad, 100, src, 777, ref, rtag, 12);
+	assert_int_equal(run_one(atx_aead(ctx, e, out, src, 777, iv, 11, aad, 100, tag, NULL)), 0);
+	assert_memory_equal(out, ref, 777);
+	assert_memory_equal(tag, rtag, 12);
+	assert_int_equal(run_one(atx_aead(ctx, d, back, out, 777, iv, 11, aad, 100, tag, NULL)), 0);
+	assert_memory_equal(back, src, 777);
+	tag[11] ^= 1;
+	memcpy(back, pat, sizeof(back));
+	assert_int_equal(run_one(atx_aead(ctx, d, back, out, 777, iv, 11, aad, 100, tag, NULL)),
+			 -EBADMSG);
+	assert_memory_equal(back, pat, sizeof(back));
+	atx_session_free(e);
+	atx_session_free(d);
+
+	/* CTR whose low 32-bit counter word wraps: OpenSSL carries into the rest. */
+	memset(iv, 0xff, 16);
+	iv[3] = 0x17;
+	iv[12] = 0xff, iv[13] = 0xff, iv[14] = 0xff, iv[15] = 0xfe;
+	ref_cipher(aes_cipher("CTR", 32), true, key, iv, src, 3000, ref);
+	e = sess(ATX_SVC_CIPHER, ATX_CIPHER_AES_CTR, ATX_ENCRYPT, key, 32, 0);
+	{
+		/* In place over three segments. */
+		struct iovec io[3] = { { out, 100 }, { out + 100, 1 }, { out + 101, 2899 } };
+		struct atx_crypto_op op = {
+			.size = sizeof(op), .src = io, .src_cnt = 3, .iv = iv, .iv_len = 16,
+		};
+
+		memcpy(out, src, 3000);
+		assert_int_equal(run_one(atx_crypto(ctx, e, &op, NULL)), 0);
+		assert_memory_equal(out, ref, 3000);
+	}
+	atx_session_free(e);
+
+	e = chain_sess(ATX_CIPHER_AES_CTR, ATX_MAC_HMAC_SHA256, ATX_ENCRYPT, key, 16, akey, 32, 0);
+	d = chain_sess(ATX_CIPHER_AES_CTR, ATX_MAC_HMAC_SHA256, ATX_DECRYPT, key, 16, akey, 32, 0);
+	for (i = 0; i < 2; i++) {
+		size_t al = i ? 33 : 0;
+
+		ref_cipher(aes_cipher("CTR", 16), true, key, iv, src, 3000, ref);
+		ref_mac2(ATX_MAC_HMAC_SHA256, akey, 32, aad, al, ref, 3000, rtag);
+		assert_int_equal(run_one(atx_aead(ctx, e, out, src, 3000, iv, 16, al ? aad : NULL, al,
+						  tag, NULL)), 0);
+		assert_memory_equal(out, ref, 3000);
+		assert_memory_equal(tag, rtag, 32);
+		assert_int_equal(run_one(atx_aead(ctx, d, back, out, 3000, iv, 16, al ? aad : NULL, al,
+						  tag, NULL)), 0);
+		assert_memory_equal(back, src, 3000);
+		tag[0] ^= 1;
+		memcpy(back, pat, sizeof(back));
+		assert_int_equal(run_one(atx_aead(ctx, d, back, out, 3000, iv, 16, al ? aad : NULL,
+						  al, tag, NULL)), -EBADMSG);
+		assert_memory_equal(back, pat, sizeof(back));
+	}
+	atx_session_free(e);
+	atx_session_free(d);
+}
+
 /* ---- scatter-gather ---- */
 
 static void test_sg_bounce(void **state)
@@ -867,6 +962,7 @@ int main(void)
 		cmocka_unit_test(test_mac_vs_openssl),
 		cmocka_unit_test(test_aead_vs_openssl),
 		cmocka_unit_test(test_chain_vs_openssl),
+		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_sg_bounce),
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_mixed_batch),
