@@ -97,12 +97,13 @@ static bool cipher_key_ok(enum atx_cipher_alg c, const void *key, size_t len)
 	}
 }
 
-static bool mac_key_ok(enum atx_mac_alg m, size_t len)
+/* @max: ATX_MAX_KEY_LEN for a MAC session's key, ATX_MAX_AUTH_KEY_LEN for CHAIN's. */
+static bool mac_key_ok(enum atx_mac_alg m, size_t len, size_t max)
 {
 	if (m == ATX_MAC_AES_CMAC)
 		return aes_key_ok(len);
 	/* HMAC takes any key; longer than the hash block it is hashed first. */
-	return len >= 1 && len <= ATX_MAX_AUTH_KEY_LEN;
+	return len >= 1 && len <= max;
 }
 
 static bool cipher_valid(enum atx_cipher_alg c)
@@ -155,7 +156,7 @@ int atx__params_check(const struct atx_session_params *p)
 	case ATX_SVC_MAC:
 		if (!mac_valid(p->mac))
 			return -EOPNOTSUPP;
-		if (!mac_key_ok(p->mac, p->key_len))
+		if (!mac_key_ok(p->mac, p->key_len, ATX_MAX_KEY_LEN))
 			return -EINVAL;
 		if (p->digest_len > mac_size(p->mac))
 			return -EINVAL;
@@ -202,7 +203,7 @@ int atx__params_check(const struct atx_session_params *p)
 			return -EINVAL;
 		if (!cipher_key_ok(p->cipher, p->key, p->key_len))
 			return -EINVAL;
-		if (!mac_key_ok(p->mac, p->auth_key_len))
+		if (!mac_key_ok(p->mac, p->auth_key_len, ATX_MAX_AUTH_KEY_LEN))
 			return -EINVAL;
 		if (p->digest_len > mac_size(p->mac))
 			return -EINVAL;
