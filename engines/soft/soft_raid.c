@@ -7,9 +7,10 @@
  * variants use aligned or non-temporal loads), at least two sources, and
  * pq_gen a length that is a multiple of 32.  Callers of atx may hand any
  * length, any alignment and a single source, so every operation runs the
- * ISA-L-able part (all pointers 64-byte aligned, the length rounded down
- * to ISAL_GRAIN) on ISA-L and the rest on a portable 64-bit word loop
- * (the Linux lib/raid6 int64 scheme).  Recovery is a pair of GF(2^8) dot
+ * ISA-L-able middle (where all pointers are 64-byte aligned, a multiple of
+ * ISAL_GRAIN long) on ISA-L and the edges, or everything when the buffers
+ * do not share one alignment, on a portable 64-bit word loop (the Linux
+ * lib/raid6 int64 scheme).  Recovery is a pair of GF(2^8) dot
  * products over the surviving blocks, which ISA-L's ec_encode_data runs
  * for any length and alignment.
  *
@@ -20,7 +21,6 @@
  * live on the stack (at most ~9 KiB).
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -291,7 +291,7 @@ static void raid_xor(uint8_t *dst, void *const *srcs, unsigned n, size_t off, si
 	xor_c(dst + done, srcs, n, off + done, len - done);
 }
 
-/* True when the xor of srcs[i]+off is all zero. */
+/* True when the xor of srcs[i]+off is all zero.  n <= ATX_RAID_MAX_SRCS + 1 (data + P). */
 static bool raid_xor_zero(void *const *srcs, unsigned n, size_t off, size_t len)
 {
 	struct span sp = { 0, 0 };
@@ -305,7 +305,7 @@ static bool raid_xor_zero(void *const *srcs, unsigned n, size_t off, size_t len)
 	if (!xor_zero_c(srcs, n, off, sp.lead))
 		return false;
 	for (done = 0; done < sp.body;) {
-		void *arr[ATX_RAID_MAX_SRCS];
+		void *arr[ATX_RAID_MAX_SRCS + 1];
 		size_t at = sp.lead + done, seg = seg_of(sp.body - done);
 
 		for (unsigned i = 0; i < n; i++)

@@ -490,6 +490,17 @@ static void test_pq(void **state)
 				assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)blk, n, len, NULL,
 							p, q, &res, 0, 0), 0);
 				assert_int_equal(res, 0);
+				if (len) {
+					/* Q bad: P is finished by the xor check over n + 1 blocks */
+					q[len - 1] ^= 1;
+					assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)blk, n,
+								len, NULL, p, q, &res, 0, 0), 0);
+					assert_int_equal(res, ATX_VAL_Q_BAD);
+					assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)blk, n,
+								len, NULL, p, NULL, &res, 0, 0), 0);
+					assert_int_equal(res, 0);
+					q[len - 1] ^= 1;
+				}
 
 				/* P alone, Q alone: the other buffer is left untouched. */
 				fill_rand(p, len);
