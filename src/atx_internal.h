@@ -160,6 +160,7 @@ struct atx_ctx {
 	unsigned nfree;
 	struct atx_edge *edges;
 	struct atx_edge *free_edge;
+	unsigned nfree_edges;
 
 	struct atx_engine engines[ATX_MAX_ENGINES];
 	unsigned nengines;
@@ -217,7 +218,24 @@ struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub);
 struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_submit *sub,
 			      uint32_t cap, struct atx_engine *eng);
 void atx__tx_abort(struct atx_ctx *ctx, struct atx_tx *tx);
-void atx__tx_maybe_recycle(struct atx_ctx *ctx, struct atx_tx *tx);
+
+static inline void atx__tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
+{
+	tx->state = TX_FREE;
+	if (++tx->gen == 0)
+		tx->gen = 1;
+	tx->next = ctx->free_tx;
+	ctx->free_tx = tx;
+	ctx->nfree++;
+}
+
+/* async_tx 3.3: back to the pool once completed, acked and needed by nobody. */
+static inline void atx__tx_maybe_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
+{
+	if (tx->state == TX_DONE && (tx->flags & TXF_ACKED) && !(tx->flags & TXF_WAITER) &&
+	    !tx->holds && !tx->children)
+		atx__tx_recycle(ctx, tx);
+}
 int atx__pool_init(struct atx_ctx *ctx, unsigned n);
 void atx__pool_fini(struct atx_ctx *ctx);
 

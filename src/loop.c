@@ -270,6 +270,7 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 			atx__chan_ready(ctx, c->chan, c);
 		e->next = ctx->free_edge;
 		ctx->free_edge = e;
+		ctx->nfree_edges++;
 	}
 	tx->children = NULL;
 	for (i = 0; i < ATX_FENCE_MAX && tx->fence[i]; i++) {

@@ -39,6 +39,7 @@ int atx__pool_init(struct atx_ctx *ctx, unsigned n)
 		ctx->edges[i].next = ctx->free_edge;
 		ctx->free_edge = &ctx->edges[i];
 	}
+	ctx->nfree_edges = nedges;
 	return 0;
 }
 
@@ -50,22 +51,7 @@ void atx__pool_fini(struct atx_ctx *ctx)
 	ctx->edges = NULL;
 }
 
-static void tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
-{
-	tx->state = TX_FREE;
-	if (++tx->gen == 0)
-		tx->gen = 1;
-	tx->next = ctx->free_tx;
-	ctx->free_tx = tx;
-	ctx->nfree++;
-}
 
-void atx__tx_maybe_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
-{
-	if (tx->state == TX_DONE && (tx->flags & TXF_ACKED) && !(tx->flags & TXF_WAITER) &&
-	    !tx->holds && !tx->children)
-		tx_recycle(ctx, tx);
-}
 
 struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
 {
@@ -79,15 +65,11 @@ struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
 	ctx->nfree--;
 	tx->op.fence = 0;
 	tx->op.iv_len = 0;
-	tx->sess = NULL;
-	tx->children = NULL;
-	tx->fence[0] = tx->fence[1] = NULL;
+	/* children, fence[], holds and sess are back to empty whenever a tx is recycled. */
 	tx->nwait = 0;
-	tx->holds = 0;
 	tx->flags = 0;
 	tx->status = -EINPROGRESS;
 	tx->result = 0;
-	tx->chan = NULL;
 	if (sub) {
 		tx->cb = sub->cb;
 		tx->cb_arg = sub->cb_arg;
@@ -106,7 +88,7 @@ struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
 /* Give an allocated, never submitted descriptor back (argument errors). */
 void atx__tx_abort(struct atx_ctx *ctx, struct atx_tx *tx)
 {
-	tx_recycle(ctx, tx);
+	atx__tx_recycle(ctx, tx);
 }
 
 /*
@@ -123,44 +105,44 @@ static bool can_fence(struct atx_tx *p, struct atx_chan *chan)
 /*
  * Link @tx below its parents, pick its channel and queue it.  On an
  * argument error the descriptor is returned to the pool and NULL/errno
- * comes back; parents are left untouched in that case.
+ * comes back; parents are left untouched in that case.  The common case
+ * (at most one parent, no pinned channel) takes no loop and no call.
  */
 struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_submit *sub,
 			      uint32_t cap, struct atx_engine *eng)
 {
 	struct atx_tx *parents[16];
 	struct atx_chan *chan = NULL, *hint = NULL;
-	unsigned np = 0, i, npend = 0;
+	unsigned np = 0, i, npend = 0, nf = 0;
+	bool fence;
 	int err;
 
 	if (sub) {
-		if (sub->ndeps > 15 || (sub->ndeps && !sub->deps)) {
-			err = EINVAL;
-			goto err_abort;
-		}
 		if (sub->depend_tx) {
-			parents[np] = atx__resolve(sub->depend_tx);
-			if (!parents[np]) {
-				err = ESTALE;
+			parents[0] = atx__resolve(sub->depend_tx);
+			if (unlikely(!parents[0] || parents[0]->ctx != ctx)) {
+				err = parents[0] ? EINVAL : ESTALE;
 				goto err_abort;
 			}
-			np++;
+			np = 1;
 		}
-		for (i = 0; i < sub->ndeps; i++) {
-			parents[np] = atx__resolve(sub->deps[i]);
-			if (!parents[np]) {
-				err = ESTALE;
-				goto err_abort;
-			}
-			if (parents[np]->ctx != ctx) {
+		if (unlikely(sub->ndeps)) {
+			if (sub->ndeps > 15 || !sub->deps) {
 				err = EINVAL;
 				goto err_abort;
 			}
-			np++;
+			for (i = 0; i < sub->ndeps; i++) {
+				parents[np] = atx__resolve(sub->deps[i]);
+				if (!parents[np] || parents[np]->ctx != ctx) {
+					err = parents[np] ? EINVAL : ESTALE;
+					goto err_abort;
+				}
+				np++;
+			}
 		}
 		chan = sub->chan;
-		if (chan && (chan->ctx != ctx || chan->dead || (cap & ~chan->caps) ||
-			     (eng && chan->eng != eng))) {
+		if (unlikely(chan) && (chan->ctx != ctx || chan->dead || (cap & ~chan->caps) ||
+				       (eng && chan->eng != eng))) {
 			err = chan->dead ? ENODEV : EINVAL;
 			goto err_abort;
 		}
@@ -172,20 +154,18 @@ struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const stru
 				hint = parents[i]->chan;
 		}
 	}
-	if (npend > 0) {
-		unsigned free_edges = 0;
-		struct atx_edge *e;
-
-		for (e = ctx->free_edge; e && free_edges < npend; e = e->next)
-			free_edges++;
-		if (free_edges < npend) {
-			err = EAGAIN;
-			goto err_abort;
-		}
+	if (unlikely(npend > ctx->nfree_edges)) {
+		err = EAGAIN;
+		goto err_abort;
 	}
 	if (!chan) {
-		chan = atx__chan_pick(ctx, cap, eng, hint);
-		if (!chan) {
+		/* Stay on the parent's lane when it can serve: the chain then runs back to back. */
+		if (hint && !hint->private_ && !hint->dead && (hint->caps & cap) == cap &&
+		    (!eng || hint->eng == eng))
+			chan = hint;
+		else
+			chan = atx__chan_pick(ctx, cap, eng, NULL);
+		if (unlikely(!chan)) {
 			err = EOPNOTSUPP;
 			goto err_abort;
 		}
@@ -193,11 +173,10 @@ struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const stru
 	tx->chan = chan;
 
 	/* Point of no return: link and implicitly ack the parents. */
-	bool fence = npend > 0 && npend <= ATX_FENCE_MAX;
-	unsigned nf = 0;
-
+	fence = npend > 0 && npend <= ATX_FENCE_MAX;
 	for (i = 0; i < np; i++) {
 		struct atx_tx *p = parents[i];
+		struct atx_edge *e;
 
 		p->flags |= TXF_ACKED;
 		if (p->state == TX_DONE) {
@@ -206,9 +185,9 @@ struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const stru
 			atx__tx_maybe_recycle(ctx, p);
 			continue;
 		}
-		struct atx_edge *e = ctx->free_edge;
-
+		e = ctx->free_edge;
 		ctx->free_edge = e->next;
+		ctx->nfree_edges--;
 		e->child = tx;
 		e->next = p->children;
 		p->children = e;
@@ -224,11 +203,11 @@ struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const stru
 			tx->op.fence = 1;
 			for (i = 0; i < nf; i++)
 				tx->fence[i]->holds++;
-		} else {
+		} else if (nf) {
 			tx->fence[0] = tx->fence[1] = NULL;
 		}
 		atx__chan_ready(ctx, chan, tx);
-	} else {
+	} else if (nf) {
 		tx->fence[0] = tx->fence[1] = NULL;
 	}
 	return atx__handle(tx);
