@@ -7,20 +7,22 @@ from hypothesis import given, strategies as st
 
 import atx
 import vectors as V
+from support import engine_pairs
 
 NAMES = sorted(V.CIPHERS)
+PAIRS = engine_pairs(NAMES)
 
 
 def rand(rng, n):
     return bytes(rng.getrandbits(8) for _ in range(n))
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_cipher_lengths(ctx, rng, name):
+@pytest.mark.parametrize("name,engine", PAIRS)
+def test_cipher_lengths(ctx, rng, name, engine):
     key = V.cipher_key(rng, name)
     ivl = V.CIPHERS[name][1]
-    enc = ctx.session(name, key=key, encrypt=True)
-    dec = ctx.session(name, key=key, encrypt=False)
+    enc = ctx.session(name, key=key, encrypt=True, engine=engine)
+    dec = ctx.session(name, key=key, encrypt=False, engine=engine)
     for n in V.LENGTHS:
         iv, data = rand(rng, ivl), rand(rng, n)
         if not V.legal_len(name, n):
@@ -35,14 +37,14 @@ def test_cipher_lengths(ctx, rng, name):
         assert dec.cipher(got, iv) == data, "%s decrypt len %d" % (name, n)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_cipher_unaligned_sg_inplace(ctx, rng, name):
+@pytest.mark.parametrize("name,engine", PAIRS)
+def test_cipher_unaligned_sg_inplace(ctx, rng, name, engine):
     key = V.cipher_key(rng, name)
     ivl, block, _, = V.CIPHERS[name][1], V.CIPHERS[name][2], None
     n = 4096 + (0 if block > 1 else 5)
     iv, data = rand(rng, ivl), rand(rng, n)
     want = V.cipher(name, key, iv, data)
-    enc = ctx.session(name, key=key)
+    enc = ctx.session(name, key=key, engine=engine)
     assert enc.cipher(data, iv, offset=1) == want, "offset 1"
     assert enc.cipher(data, iv, offset=3, segments=4) == want, "4 iovecs"
     assert enc.cipher(data, iv, in_place=True) == want, "in place"
