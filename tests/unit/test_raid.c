@@ -564,6 +564,62 @@ static void test_recov_wide(void **state)
 	}
 }
 
+/* Blocks larger than the executor's scratch chunks, offset alike: lead, ISA-L body, tail. */
+static void test_large(void **state)
+{
+	const unsigned n = 5;
+	const size_t len = (1u << 20) + 3;
+	uint8_t *big[7], *base[7], *rp = malloc(len), *rq = malloc(len);
+	uint32_t res;
+
+	(void)state;
+	assert_non_null(rp);
+	assert_non_null(rq);
+	for (unsigned i = 0; i < n + 2; i++) {
+		base[i] = aligned_alloc(64, (len + 128 + 63) & ~(size_t)63);
+		assert_non_null(base[i]);
+		big[i] = base[i] + 5;
+		fill_rand(big[i], len);
+	}
+	ref_pq(rp, rq, big, n, len);
+	assert_int_equal(run_op(ATX_OP_PQ, (void *const *)big, n, len, NULL, big[n], big[n + 1],
+				NULL, 0, 0), 0);
+	check_eq(big[n], rp, len, "large P", 0, len, n, AL_ODD);
+	check_eq(big[n + 1], rq, len, "large Q", 0, len, n, AL_ODD);
+	fill_rand(big[n + 1], len);
+	assert_int_equal(run_op(ATX_OP_PQ, (void *const *)big, n, len, NULL, NULL, big[n + 1],
+				NULL, 0, 0), 0);
+	check_eq(big[n + 1], rq, len, "large Q only", 0, len, n, AL_ODD);
+	res = 0xdead;
+	assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)big, n, len, NULL, big[n],
+				big[n + 1], &res, 0, 0), 0);
+	assert_int_equal(res, 0);
+	/* corruption in the last scratch chunk and in the ISA-L body */
+	big[2][len - 2] ^= 0x40;
+	assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)big, n, len, NULL, big[n],
+				big[n + 1], &res, 0, 0), 0);
+	assert_int_equal(res, ATX_VAL_P_BAD | ATX_VAL_Q_BAD);
+	big[2][len - 2] ^= 0x40;
+	big[n + 1][len / 2] ^= 0x01;
+	assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)big, n, len, NULL, big[n],
+				big[n + 1], &res, 0, 0), 0);
+	assert_int_equal(res, ATX_VAL_Q_BAD);
+	big[n + 1][len / 2] ^= 0x01;
+	/* lose two data blocks (keep the originals in rp/rq) */
+	memcpy(rp, big[1], len);
+	memcpy(rq, big[4], len);
+	fill_rand(big[1], len);
+	fill_rand(big[4], len);
+	assert_int_equal(run_op(ATX_OP_RAID6_2DATA, (void *const *)big, n, len, NULL, big[n],
+				big[n + 1], NULL, 4, 1), 0);
+	check_eq(big[1], rp, len, "large D", 1, len, n, AL_ODD);
+	check_eq(big[4], rq, len, "large D", 4, len, n, AL_ODD);
+	for (unsigned i = 0; i < n + 2; i++)
+		free(base[i]);
+	free(rp);
+	free(rq);
+}
+
 /* ---- argument checks ---- */
 
 static void test_einval(void **state)
@@ -626,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_val),
 		cmocka_unit_test(test_raid6_recov),
 		cmocka_unit_test(test_recov_wide),
+		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_einval),
 	};
 
