@@ -222,7 +222,7 @@ int atx__vc_dev_init(struct vc_dev *d, struct vc_transport *t, const struct vc_d
 			(1ull << VIRTIO_RING_F_EVENT_IDX);
 	unsigned qsize = o && o->qsize ? o->qsize : VC_DEFAULT_QSIZE;
 	unsigned maxq = o && o->max_queues ? o->max_queues : VC_MAX_QUEUES;
-	size_t asize = o && o->arena_size ? o->arena_size : VC_DEFAULT_ARENA;
+	size_t asize = o && o->arena_size ? o->arena_size : 0;
 	unsigned i;
 	int err;
 
@@ -255,6 +255,17 @@ int atx__vc_dev_init(struct vc_dev *d, struct vc_transport *t, const struct vc_d
 	d->nqueues = d->cfg.max_dataqueues < maxq ? d->cfg.max_dataqueues : maxq;
 	d->qsize = qsize;
 
+	if (!asize) {
+		/*
+		 * Default: a full-size bounce area (VC_MAX_BOUNCE, requests up to
+		 * half of it) for every slot.  memfd pages cost nothing until a
+		 * request touches them.
+		 */
+		asize = (size_t)d->nqueues * qsize * (VC_MAX_BOUNCE + sizeof(struct vc_hdr) + 256) +
+			VC_MAX_BOUNCE + (1u << 20);
+		if (asize < VC_DEFAULT_ARENA)
+			asize = VC_DEFAULT_ARENA;
+	}
 	err = atx__arena_init(&d->arena, asize);
 	if (err)
 		goto err_close;
@@ -679,7 +690,6 @@ int atx__vc_build(struct vc_dev *d, struct vc_queue *q, unsigned slot, struct at
 	}
 	src_b = b + al64(aad_len);
 	gather(src_b, op->u.crypto.src, op->u.crypto.src_cnt, len);
-	*bounced = 1 + (aad_len != 0);
 
 	bufs[n++] = (struct vq_buf){ r, sizeof(*r), false };
 	switch (s->svc) {
@@ -750,6 +760,8 @@ int atx__vc_build(struct vc_dev *d, struct vc_queue *q, unsigned slot, struct at
 		bufs[n++] = (struct vq_buf){ h->hash, s->digest_len, true };
 	}
 	bufs[n++] = (struct vq_buf){ &h->status, 1, true };
+	/* src in, aad in, dst out: each a buffer copied through the arena */
+	*bounced = 1 + (aad_len != 0) + (dst_b != NULL);
 	return (int)n;
 }
 

@@ -82,7 +82,7 @@ struct vc_dev {
 };
 
 struct vc_dev_opts {
-	size_t arena_size;      /* 0 = 64 MiB */
+	size_t arena_size;      /* 0 = enough for full-size bounce areas (>= 64 MiB) */
 	unsigned qsize;         /* 0 = 256 */
 	unsigned max_queues;    /* 0 = as many as the device has (<= 16) */
 	int timeout_ms;         /* connect/answer timeout; 0 = 5000 */
