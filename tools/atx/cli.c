@@ -421,59 +421,6 @@ int cli_alg(const char *name, enum atx_service svc, struct atx_session_params *p
 	return 0;
 }
 
-size_t cli_cipher_iv_len(enum atx_cipher_alg alg)
-{
-	switch (alg) {
-	case ATX_CIPHER_AES_ECB:
-		return 0;
-	case ATX_CIPHER_3DES_CBC:
-		return 8;
-	default:
-		return 16;
-	}
-}
-
-size_t cli_cipher_block(enum atx_cipher_alg alg)
-{
-	switch (alg) {
-	case ATX_CIPHER_AES_ECB:
-	case ATX_CIPHER_AES_CBC:
-		return 16;
-	case ATX_CIPHER_3DES_CBC:
-		return 8;
-	default:
-		return 1;
-	}
-}
-
-static size_t hash_len(enum atx_hash_alg h)
-{
-	switch (h) {
-	case ATX_HASH_SHA1: return 20;
-	case ATX_HASH_SHA224: return 28;
-	case ATX_HASH_SHA256: return 32;
-	case ATX_HASH_SHA384: return 48;
-	case ATX_HASH_SHA512: return 64;
-	case ATX_HASH_SHA3_256: return 32;
-	default: return 0;
-	}
-}
-
-size_t cli_digest_len(const struct atx_session_params *p)
-{
-	if (p->service == ATX_SVC_HASH)
-		return hash_len(p->hash);
-	switch (p->mac) {
-	case ATX_MAC_HMAC_SHA1: return 20;
-	case ATX_MAC_HMAC_SHA224: return 28;
-	case ATX_MAC_HMAC_SHA256: return 32;
-	case ATX_MAC_HMAC_SHA384: return 48;
-	case ATX_MAC_HMAC_SHA512: return 64;
-	case ATX_MAC_AES_CMAC: return 16;
-	default: return 0;
-	}
-}
-
 const char *cli_cap_name(unsigned bit)
 {
 	static const char *const names[] = {

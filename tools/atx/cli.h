@@ -106,11 +106,6 @@ int cli_ctx_open(const char *spec, struct atx_ctx **ctx, const char **sess_engin
 int cli_alg(const char *name, enum atx_service svc, struct atx_session_params *p,
 	    size_t *key_len);
 
-/* Algorithm facts the command line needs (IV length, block, output size). */
-size_t cli_cipher_iv_len(enum atx_cipher_alg alg);
-size_t cli_cipher_block(enum atx_cipher_alg alg);
-size_t cli_digest_len(const struct atx_session_params *p);
-
 /* Names of ATX_CAP_* bits and services. */
 const char *cli_cap_name(unsigned bit);
 const char *cli_service_name(enum atx_service svc);

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alg.h"         /* atx__iv_len & co: the tool links libatx.a */
 #include "cli.h"
 #include "cmds.h"
 
@@ -188,7 +189,7 @@ static int cipher_stream(struct atx_ctx *ctx, struct atx_session *s, const char 
 			 int in, struct cli_out *out)
 {
 	struct slot slots[DEPTH];
-	size_t bs = cli_cipher_block(p->cipher);
+	size_t bs = atx__block_size(p);
 	bool cbc = p->cipher == ATX_CIPHER_AES_CBC || p->cipher == ATX_CIPHER_3DES_CBC;
 	/* CBC encryption needs chunk n's last ciphertext block before chunk n+1 starts. */
 	bool serial = cbc && p->dir == ATX_ENCRYPT;
@@ -365,7 +366,7 @@ int cmd_cipher(int argc, char **argv)
 	ret = key_check(o.alg, want_key, key_len);
 	if (ret)
 		goto out;
-	want_iv = cli_cipher_iv_len(p.cipher);
+	want_iv = atx__iv_len(&p);
 	ret = hex_arg(o.iv_hex, "IV", &iv, &iv_len);
 	if (ret)
 		goto out;
@@ -443,7 +444,7 @@ static int digest_or_mac(int argc, char **argv, enum atx_service svc, const char
 	ret = cli_alg(o.alg, svc, &p, &want_key);
 	if (ret)
 		goto out;
-	full = cli_digest_len(&p);
+	full = atx__digest_max(&p);
 	if (svc == ATX_SVC_MAC) {
 		ret = cli_key_load(o.key_hex, o.key_file, &key, &key_len);
 		if (ret)
