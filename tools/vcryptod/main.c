@@ -770,6 +770,22 @@ static int parse_opts(int argc, char **argv)
 	return 0;
 }
 
+/* Handle one message of the connected frontend; drop it on error or EOF. */
+static void serve_one(int *cfd)
+{
+	struct msg m;
+	int r = msg_recv(*cfd, &m);
+
+	if (r == 0)
+		r = handle_msg(*cfd, &m);
+	if (r < 0) {
+		vc_log("frontend disconnected (%s); device reset", strerror(-r));
+		dev_reset();
+		close(*cfd);
+		*cfd = -1;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
@@ -820,28 +836,27 @@ int main(int argc, char **argv)
 			rc = 0;
 			break;
 		}
+		if (cfd >= 0 && pfd[2].revents)
+			serve_one(&cfd);
 		if (pfd[1].revents & POLLIN) {
 			int nfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
+			/* A frontend that reconnects closes its old socket first:
+			 * drain what the old one still has (its EOF included)
+			 * before deciding the new one is a second frontend. */
+			while (nfd >= 0 && cfd >= 0) {
+				struct pollfd cp = { .fd = cfd, .events = POLLIN };
+
+				if (poll(&cp, 1, 0) <= 0 || !cp.revents)
+					break;
+				serve_one(&cfd);
+			}
 			if (nfd >= 0 && cfd >= 0) {
 				vc_log("a second frontend connected; refused (one at a time)");
 				close(nfd);
 			} else if (nfd >= 0) {
 				vc_log("frontend connected");
 				cfd = nfd;
-			}
-		}
-		if (cfd >= 0 && pfd[2].revents) {
-			struct msg m;
-			int r = msg_recv(cfd, &m);
-
-			if (r == 0)
-				r = handle_msg(cfd, &m);
-			if (r < 0) {
-				vc_log("frontend disconnected (%s); device reset", strerror(-r));
-				dev_reset();
-				close(cfd);
-				cfd = -1;
 			}
 		}
 	}
