@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "mb.h"
+#include "soft/soft.h"
 
 #define MB_MAX_LANES 4
 #define MB_CAPS (ATX_CAP_CIPHER | ATX_CAP_MAC | ATX_CAP_AEAD | ATX_CAP_CHAIN)
@@ -31,12 +32,14 @@ struct mb_lane {
 	IMB_MGR *mgr;
 	struct atx_chan *chan;
 	struct atx_tx *head, *tail;     /* queued by submit, linked through op->eng[0] */
+	unsigned nqueued;
 	unsigned injobs;                /* submitted to the manager, not yet returned */
 } __attribute__((aligned(64)));
 
 struct mb_engine {
 	unsigned nlanes;
 	IMB_ARCH arch;
+	bool lone;                      /* small batches through OpenSSL (ATX_MB_LONE=0: never) */
 	struct mb_lane *lanes[MB_MAX_LANES];
 };
 
@@ -196,6 +199,8 @@ static int mb_attach(struct atx_engine *e, const char *args)
 	if (!me)
 		return -ENOMEM;
 	me->arch = arch;
+	off = getenv("ATX_MB_LONE");
+	me->lone = !off || strcmp(off, "0");
 	atx_engine_set_priv(e, me);
 	for (i = 0; i < nlanes; i++) {
 		struct mb_lane *lane = aligned_alloc(64, sizeof(*lane));
@@ -247,7 +252,7 @@ static int mb_new_session(struct atx_engine *e, const struct atx_session_params 
 	int ret;
 
 	/* Key expansion is stateless; any lane's manager has the functions. */
-	ret = mb_sess_new(me->lanes[0]->mgr, p, &ms);
+	ret = mb_sess_new(me->lanes[0]->mgr, p, me->lone, &ms);
 	if (ret)
 		return ret;
 	*priv = ms;
@@ -273,6 +278,7 @@ static int mb_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
 	else
 		lane->head = tx;
 	lane->tail = tx;
+	lane->nqueued++;
 	return 0;
 }
 
@@ -320,6 +326,7 @@ static struct atx_tx *lane_pop(struct mb_lane *lane)
 		lane->head = (struct atx_tx *)atx_tx_op(tx)->eng[0];
 		if (!lane->head)
 			lane->tail = NULL;
+		lane->nqueued--;
 	}
 	return tx;
 }
@@ -328,11 +335,12 @@ static int mb_poll(struct atx_chan *chan, unsigned budget)
 {
 	struct mb_lane *lane = atx_chan_priv(chan);
 	IMB_MGR *mgr = lane->mgr;
-	unsigned n = 0, taken = 0;
+	unsigned n = 0, taken = 0, batch = lane->nqueued;
 	struct atx_tx *tx;
 
 	while (taken < budget && (tx = lane_pop(lane))) {
 		struct atx_op *op = atx_tx_op(tx);
+		const struct mb_sess *ms = op->u.crypto.sess_priv;
 		struct mb_slot *slot;
 		IMB_JOB *job;
 		int ret;
@@ -347,6 +355,14 @@ static int mb_poll(struct atx_chan *chan, unsigned budget)
 				n++;
 				continue;
 			}
+		}
+		if (batch < ms->lone_max && !lane->injobs) {
+			/* Too few to fill lanes: one buffer is faster alone (mb.h). */
+			ret = soft_crypto_exec(ms->soft, 0, op);
+			atx_tx_set_result(tx, ret);
+			atx_engine_complete(tx, ret);
+			n++;
+			continue;
 		}
 		job = IMB_GET_NEXT_JOB(mgr);
 		slot = &lane->slots[job - mgr->jobs];

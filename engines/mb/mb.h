@@ -54,11 +54,21 @@ struct mb_sess {
 	uint32_t tag_len;               /* bytes the caller gets / gives */
 	uint32_t job_tag_len;           /* bytes the job computes (full, or CCM's own) */
 	uint32_t block;                 /* payload must be a multiple of this (CBC: 16) */
+	/*
+	 * Batches smaller than this run through @soft (OpenSSL, the soft
+	 * engine's executor) instead: for modes the library runs in SIMD
+	 * lanes, a pass costs the same however few lanes are filled, and one
+	 * buffer alone is slower than OpenSSL's single-buffer code.  0 = never.
+	 */
+	uint32_t lone_max;
+	struct soft_sess *soft;
 } __attribute__((aligned(64)));
 
 /* mb_session.c */
 int mb_sess_probe(const struct atx_session_params *p);
-int mb_sess_new(IMB_MGR *mgr, const struct atx_session_params *p, struct mb_sess **out);
+/* @lone: set up the single-buffer fallback for small batches. */
+int mb_sess_new(IMB_MGR *mgr, const struct atx_session_params *p, bool lone,
+		struct mb_sess **out);
 void mb_sess_free(struct mb_sess *ms);
 
 /*

@@ -64,7 +64,13 @@ static int setup(void **state)
 {
 	struct atx_ctx_opts o = { .size = sizeof(o), .engines = "mb" };
 
+	/*
+	 * Lone requests would otherwise go to the engine's OpenSSL fallback;
+	 * these tests are about the intel-ipsec-mb jobs (test_lone covers it).
+	 */
+	setenv("ATX_MB_LONE", "0", 1);
 	ctx = atx_ctx_new(&o);
+	unsetenv("ATX_MB_LONE");
 	if (!ctx) {
 		/* The engine declined (CPU/OS/ATX_MB_DISABLE): not a failure here. */
 		o.engines = NULL;
@@ -910,6 +916,59 @@ static void test_chain_on_lane(void **state)
 	atx_session_free(gd);
 }
 
+/* ---- small batches through the single-buffer fallback ---- */
+
+static void test_lone(void **state)
+{
+	static uint8_t src[4096], out[4096], ref[4096], pat[4096];
+	struct atx_ctx_opts o = { .size = sizeof(o), .engines = "mb" };
+	uint8_t key[32], iv[16], tag[64], rtag[64];
+	struct atx_ctx *saved = ctx;
+	struct atx_session *e, *d;
+
+	NEED_MB();
+	ctx = atx_ctx_new(&o);
+	assert_non_null(ctx);
+	rnd(key, 32);
+	rnd(iv, 16);
+	rnd(src, sizeof(src));
+	memset(pat, 0x77, sizeof(pat));
+
+	e = sess(ATX_SVC_CIPHER, ATX_CIPHER_AES_CBC, ATX_ENCRYPT, key, 16, 0);
+	ref_cipher(aes_cipher("CBC", 16), true, key, iv, src, 4096, ref);
+	assert_int_equal(run_one(atx_cipher(ctx, e, out, src, 4096, iv, NULL)), 0);
+	assert_memory_equal(out, ref, 4096);
+	atx_session_free(e);
+
+	e = sess(ATX_SVC_MAC, ATX_MAC_HMAC_SHA256, ATX_ENCRYPT, key, 32, 16);
+	d = sess(ATX_SVC_MAC, ATX_MAC_HMAC_SHA256, ATX_DECRYPT, key, 32, 16);
+	ref_mac2(ATX_MAC_HMAC_SHA256, key, 32, NULL, 0, src, 4096, rtag);
+	assert_int_equal(run_one(atx_digest(ctx, e, tag, src, 4096, NULL)), 0);
+	assert_memory_equal(tag, rtag, 16);
+	assert_int_equal(run_one(atx_digest(ctx, d, rtag, src, 4096, NULL)), 0);
+	rtag[15] ^= 1;
+	assert_int_equal(run_one(atx_digest(ctx, d, rtag, src, 4096, NULL)), -EBADMSG);
+	atx_session_free(e);
+	atx_session_free(d);
+
+	e = sess(ATX_SVC_AEAD, ATX_AEAD_AES_CCM, ATX_ENCRYPT, key, 16, 0);
+	d = sess(ATX_SVC_AEAD, ATX_AEAD_AES_CCM, ATX_DECRYPT, key, 16, 0);
+	ref_aead(ATX_AEAD_AES_CCM, key, 16, iv, 12, NULL, 0, src, 4096, ref, rtag, 16);
+	assert_int_equal(run_one(atx_aead(ctx, e, out, src, 4096, iv, 12, NULL, 0, tag, NULL)), 0);
+	assert_memory_equal(out, ref, 4096);
+	assert_memory_equal(tag, rtag, 16);
+	tag[0] ^= 1;
+	memcpy(out, pat, sizeof(out));
+	assert_int_equal(run_one(atx_aead(ctx, d, out, ref, 4096, iv, 12, NULL, 0, tag, NULL)),
+			 -EBADMSG);
+	assert_memory_equal(out, pat, sizeof(out));
+	atx_session_free(e);
+	atx_session_free(d);
+
+	atx_ctx_free(ctx);
+	ctx = saved;
+}
+
 /* ---- what it declines ---- */
 
 static void test_declines(void **state)
@@ -968,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_mixed_batch),
 		cmocka_unit_test(test_bad_tag),
 		cmocka_unit_test(test_chain_on_lane),
+		cmocka_unit_test(test_lone),
 		cmocka_unit_test(test_declines),
 	};
 
