@@ -160,14 +160,15 @@ static void vq_publish(struct vc_dev *dev, struct vc_vq *vq, uint16_t old, uint1
 {
 	bool need;
 
-	__atomic_store_n(&vq->used->idx, new_idx, __ATOMIC_RELEASE);
-	/* order the idx store before reading the driver's suppression state */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* seq_cst store then seq_cst loads: the idx store is ordered before
+	 * reading the driver's suppression state (a store-load barrier; the
+	 * same pairing as the driver's) */
+	__atomic_store_n(&vq->used->idx, new_idx, __ATOMIC_SEQ_CST);
 	if (dev->event_idx) {
-		uint16_t ev = __atomic_load_n(vring_used_event(vq->avail, vq->num), __ATOMIC_ACQUIRE);
+		uint16_t ev = __atomic_load_n(vring_used_event(vq->avail, vq->num), __ATOMIC_SEQ_CST);
 		need = vring_need_event(ev, new_idx, old);
 	} else {
-		need = !(__atomic_load_n(&vq->avail->flags, __ATOMIC_ACQUIRE) & VRING_AVAIL_F_NO_INTERRUPT);
+		need = !(__atomic_load_n(&vq->avail->flags, __ATOMIC_SEQ_CST) & VRING_AVAIL_F_NO_INTERRUPT);
 	}
 	if (need)
 		vq_signal(vq);
@@ -180,15 +181,14 @@ static void vq_notify_enable(struct vc_dev *dev, struct vc_vq *vq, bool on)
 	if (dev->event_idx) {
 		if (on)
 			__atomic_store_n(vring_avail_event(vq->used, vq->num), vq->last_avail,
-					 __ATOMIC_RELEASE);
+					 __ATOMIC_SEQ_CST);
 	} else {
 		uint16_t f = __atomic_load_n(&vq->used->flags, __ATOMIC_RELAXED);
 
 		f = on ? (uint16_t)(f & ~VRING_USED_F_NO_NOTIFY) : (uint16_t)(f | VRING_USED_F_NO_NOTIFY);
-		__atomic_store_n(&vq->used->flags, f, __ATOMIC_RELEASE);
+		/* seq_cst: visible before the caller re-reads avail->idx (seq_cst) */
+		__atomic_store_n(&vq->used->flags, f, __ATOMIC_SEQ_CST);
 	}
-	/* the flag store must be visible before we re-read avail->idx */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 static _Atomic uint64_t data_requests;
@@ -269,7 +269,7 @@ static void *vq_thread(void *argp)
 			}
 		}
 		vq_notify_enable(dev, vq, true);
-		if (__atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE) != vq->last_avail) {
+		if (__atomic_load_n(&vq->avail->idx, __ATOMIC_SEQ_CST) != vq->last_avail) {
 			/* raced with the driver: it saw notifications off */
 			vq_notify_enable(dev, vq, false);
 			continue;
