@@ -356,8 +356,9 @@ static int mb_poll(struct atx_chan *chan, unsigned budget)
 				continue;
 			}
 		}
-		if (batch < ms->lone_max && !lane->injobs) {
-			/* Too few to fill lanes: one buffer is faster alone (mb.h). */
+		if ((batch < ms->lone_max && !lane->injobs) ||
+		    (ms->max_len && op->len + op->u.crypto.aad_len > ms->max_len)) {
+			/* Too few to fill lanes (one buffer is faster alone), or too long (mb.h). */
 			ret = soft_crypto_exec(ms->soft, 0, op);
 			atx_tx_set_result(tx, ret);
 			atx_engine_complete(tx, ret);

@@ -61,7 +61,8 @@ struct mb_sess {
 	 * buffer alone is slower than OpenSSL's single-buffer code.  0 = never.
 	 */
 	uint32_t lone_max;
-	struct soft_sess *soft;
+	uint32_t max_len;               /* longest payload (+ AAD) a job takes; 0 = any */
+	struct soft_sess *soft;         /* OpenSSL for what the library cannot or should not do */
 } __attribute__((aligned(64)));
 
 /* mb_session.c */

@@ -342,8 +342,23 @@ int mb_sess_new(IMB_MGR *mgr, const struct atx_session_params *p, bool lone,
 		ret = -EOPNOTSUPP;
 		goto err_free;
 	}
-	/* Without the fallback the session still works, only slower alone. */
-	if (lone && lone_max(ms) && !soft_crypto_session_new(p, 1, &ms->soft))
+	/*
+	 * The library keeps lengths of its lane-based modes (CBC, CCM, CMAC,
+	 * HMAC) in 16 bits and refuses more than 65534 bytes; atx does not
+	 * limit them.  Longer requests, and small batches (lone_max), go
+	 * through a single-lane soft_crypto session, like a kernel driver's
+	 * fallback tfm.
+	 */
+	if (ms->cipher_mode == IMB_CIPHER_CBC || ms->cipher_mode == IMB_CIPHER_CCM ||
+	    (ms->hash_alg != IMB_AUTH_NULL && ms->cipher_mode != IMB_CIPHER_GCM &&
+	     ms->cipher_mode != IMB_CIPHER_CHACHA20_POLY1305))
+		ms->max_len = 65534;
+	if (ms->max_len || (lone && lone_max(ms))) {
+		ret = soft_crypto_session_new(p, 1, &ms->soft);
+		if (ret)
+			goto err_free;
+	}
+	if (lone)
 		ms->lone_max = lone_max(ms);
 	*out = ms;
 	return 0;

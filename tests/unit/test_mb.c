@@ -916,6 +916,92 @@ static void test_chain_on_lane(void **state)
 	atx_session_free(gd);
 }
 
+/* ---- big buffers ---- */
+
+static void test_big(void **state)
+{
+	/* The library's lane-based modes stop at 65534 bytes; atx does not. */
+	static const size_t sizes[] = { 65534, 65535, 65536, 65552, 1 << 20 };
+	static const enum atx_mac_alg hm[] = { ATX_MAC_HMAC_SHA1, ATX_MAC_HMAC_SHA256,
+					       ATX_MAC_HMAC_SHA512, ATX_MAC_AES_CMAC };
+	enum { MAX = (1 << 20) + 64 };
+	uint8_t *src, *out, *ref, *back;
+	uint8_t key[32], iv[16], tag[64], rtag[64];
+	unsigned z, k;
+	int ret;
+
+	NEED_MB();
+	src = malloc(MAX);
+	out = malloc(MAX);
+	ref = malloc(MAX);
+	back = malloc(MAX);
+	assert_true(src && out && ref && back);
+	rnd(src, MAX);
+	rnd(key, 32);
+	rnd(iv, 16);
+	for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+		size_t len = sizes[z];
+
+		for (k = 0; k < 2; k++) {
+			enum atx_cipher_alg c = k ? ATX_CIPHER_AES_CTR : ATX_CIPHER_AES_CBC;
+			struct atx_session *e = sess(ATX_SVC_CIPHER, c, ATX_ENCRYPT, key, 16, 0);
+
+			if (c == ATX_CIPHER_AES_CBC && len % 16)
+				len -= len % 16;
+			ref_cipher(aes_cipher(k ? "CTR" : "CBC", 16), true, key, iv, src, len, ref);
+			ret = run_one(atx_cipher(ctx, e, out, src, len, iv, NULL));
+			if (ret || memcmp(out, ref, len))
+				fail_msg("cipher %d len %zu: status %d or bytes differ", c, len, ret);
+			atx_session_free(e);
+		}
+		for (k = 0; k < 4; k++) {
+			struct atx_session *e = sess(ATX_SVC_MAC, hm[k], ATX_ENCRYPT, key,
+						     hm[k] == ATX_MAC_AES_CMAC ? 16 : 32, 0);
+
+			ref_mac2(hm[k], key, hm[k] == ATX_MAC_AES_CMAC ? 16 : 32, NULL, 0, src, len,
+				 rtag);
+			ret = run_one(atx_digest(ctx, e, tag, src, len, NULL));
+			if (ret || memcmp(tag, rtag, mac_full(hm[k])))
+				fail_msg("mac %d len %zu: status %d or bytes differ", hm[k], len, ret);
+			atx_session_free(e);
+		}
+		for (k = 0; k < 3; k++) {
+			static const enum atx_aead_alg aa[] = { ATX_AEAD_AES_GCM, ATX_AEAD_AES_CCM,
+								ATX_AEAD_CHACHA20_POLY1305 };
+			struct atx_session *e = sess(ATX_SVC_AEAD, aa[k], ATX_ENCRYPT, key, 32, 0);
+			struct atx_session *d = sess(ATX_SVC_AEAD, aa[k], ATX_DECRYPT, key, 32, 0);
+			size_t ivl = aa[k] == ATX_AEAD_AES_CCM ? 11 : 12;
+
+			ref_aead(aa[k], key, 32, iv, ivl, iv, 16, src, len, ref, rtag, 16);
+			ret = run_one(atx_aead(ctx, e, out, src, len, iv, ivl, iv, 16, tag, NULL));
+			if (ret || memcmp(out, ref, len) || memcmp(tag, rtag, 16))
+				fail_msg("aead %d len %zu: status %d or bytes differ", aa[k], len, ret);
+			ret = run_one(atx_aead(ctx, d, back, out, len, iv, ivl, iv, 16, tag, NULL));
+			if (ret || memcmp(back, src, len))
+				fail_msg("aead %d decrypt len %zu: status %d or bytes differ", aa[k], len,
+					 ret);
+			atx_session_free(e);
+			atx_session_free(d);
+		}
+		{
+			struct atx_session *e = chain_sess(ATX_CIPHER_AES_CBC, ATX_MAC_HMAC_SHA256,
+							   ATX_ENCRYPT, key, 16, key, 32, 0);
+			size_t l16 = len - len % 16;
+
+			ref_cipher(aes_cipher("CBC", 16), true, key, iv, src, l16, ref);
+			ref_mac2(ATX_MAC_HMAC_SHA256, key, 32, NULL, 0, ref, l16, rtag);
+			ret = run_one(atx_aead(ctx, e, out, src, l16, iv, 16, NULL, 0, tag, NULL));
+			if (ret || memcmp(out, ref, l16) || memcmp(tag, rtag, 32))
+				fail_msg("chain len %zu: status %d or bytes differ", l16, ret);
+			atx_session_free(e);
+		}
+	}
+	free(src);
+	free(out);
+	free(ref);
+	free(back);
+}
+
 /* ---- small batches through the single-buffer fallback ---- */
 
 static void test_lone(void **state)
@@ -1027,6 +1113,7 @@ int main(void)
 		cmocka_unit_test(test_mixed_batch),
 		cmocka_unit_test(test_bad_tag),
 		cmocka_unit_test(test_chain_on_lane),
+		cmocka_unit_test(test_big),
 		cmocka_unit_test(test_lone),
 		cmocka_unit_test(test_declines),
 	};
