@@ -486,7 +486,8 @@ static int do_aead(struct soft_sess *ss, struct soft_lane *l, const struct atx_o
 	int rc, outl;
 
 	op_lists(op, &dst, &dst_cnt);
-	if (op->u.crypto.aad_len > INT_MAX && ccm)
+	/* CCM takes the payload and the AAD in single int-sized calls. */
+	if (ccm && (len > INT_MAX || op->u.crypto.aad_len > INT_MAX))
 		return -EINVAL;
 
 	if (l->ivlen != op->iv_len) {
