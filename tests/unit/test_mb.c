@@ -695,11 +695,13 @@ static void rec_cb(struct atx_tx *tx, int status, void *arg)
 
 static void test_batches(void **state)
 {
-	static const unsigned sizes[] = { 1, 2, 7, 8, 16, 64, 256 };
-	enum { BLK = 4096, MAXN = 256 };
+	/* 1000: more than the manager's job ring (IMB_MAX_JOBS) holds at once. */
+	static const unsigned sizes[] = { 1, 2, 7, 8, 16, 64, 256, 1000 };
+	enum { BLK = 4096, MAXN = 1000 };
 	uint8_t *src, *dst;
-	uint8_t ref[BLK], key[16], iv[MAXN][16];
-	struct rec rec[MAXN];
+	static uint8_t iv[MAXN][16];
+	static struct rec rec[MAXN];
+	uint8_t ref[BLK], key[16];
 	struct atx_session *s;
 	unsigned z, i;
 
