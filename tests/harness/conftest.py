@@ -24,7 +24,10 @@ except ImportError:  # pragma: no cover - hypothesis is a declared dependency
 
 
 def atx_program():
-    return os.path.join(os.path.dirname(atx.lib_path()), "atx")
+    """The atx program: $ATX_PROGRAM, else next to the library (so a
+    sanitizer build of the program can be tested against a release
+    library that Python can load without preloading the sanitizer)."""
+    return os.environ.get("ATX_PROGRAM") or os.path.join(os.path.dirname(atx.lib_path()), "atx")
 
 
 def pytest_sessionstart(session):
