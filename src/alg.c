@@ -433,6 +433,11 @@ static const struct alg_name *name_lookup(const char *name, size_t n)
 	return NULL;
 }
 
+/*
+ * Chained names take their order from p->dir as it is when called
+ * (encrypt-then-MAC, or verify-then-decrypt for ATX_DECRYPT): set the
+ * direction first, since atx__params_check insists the two agree.
+ */
 int atx_alg_parse(const char *name, struct atx_session_params *p, size_t *key_len)
 {
 	const struct alg_name *a, *m = NULL;
