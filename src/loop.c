@@ -393,7 +393,13 @@ static unsigned reap_cqes(struct atx_ctx *ctx)
 	return n;
 }
 
-/* Execute work of polled (inline) channels. */
+/*
+ * Execute work of polled (inline) channels, a bounded amount per pass so
+ * that worker lanes' completions are reaped (and the lanes fed again)
+ * while the loop thread has inline work of its own.
+ */
+#define ATX_POLL_BUDGET 64
+
 static int poll_chans(struct atx_ctx *ctx)
 {
 	unsigned i;
@@ -403,9 +409,19 @@ static int poll_chans(struct atx_ctx *ctx)
 		struct atx_chan *chan = ctx->chans[i];
 
 		if ((chan->flags & ATX_CHAN_F_POLL) && chan->inflight)
-			n += chan->eng->ops->poll(chan, UINT32_MAX);
+			n += chan->eng->ops->poll(chan, ATX_POLL_BUDGET);
 	}
 	return n;
+}
+
+static bool has_polled_work(struct atx_ctx *ctx)
+{
+	unsigned i;
+
+	for (i = 0; i < ctx->nchans; i++)
+		if ((ctx->chans[i]->flags & ATX_CHAN_F_POLL) && ctx->chans[i]->inflight)
+			return true;
+	return false;
 }
 
 /* One pass without blocking; returns descriptors completed. */
@@ -414,16 +430,16 @@ static int loop_pass(struct atx_ctx *ctx)
 	int total = 0;
 
 	for (;;) {
-		int n;
+		int n, np;
 
 		atx__issue(ctx);
-		poll_chans(ctx);
+		np = poll_chans(ctx);
 		reap_remote(ctx);
 		if (io_uring_cq_ready(&ctx->ring))
 			reap_cqes(ctx);
 		n = atx__process_done(ctx);
 		total += n;
-		if (!n && !ctx->dirty)
+		if (!n && !np && !ctx->dirty)
 			break;
 	}
 	return total;
@@ -475,15 +491,6 @@ static void embed_rearm(struct atx_ctx *ctx)
 	submit_sqes(ctx);
 }
 
-static bool has_polled_work(struct atx_ctx *ctx)
-{
-	unsigned i;
-
-	for (i = 0; i < ctx->nchans; i++)
-		if ((ctx->chans[i]->flags & ATX_CHAN_F_POLL) && ctx->chans[i]->inflight)
-			return true;
-	return false;
-}
 
 int atx_run(struct atx_ctx *ctx, enum atx_run_mode mode)
 {
