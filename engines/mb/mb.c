@@ -14,6 +14,17 @@
  * inline in the loop thread and strictly in order: the manager returns
  * jobs in submission order, so dependents can be handed over early and
  * checked with atx_tx_fence_ok() once their parents ran.
+ *
+ * What does not go to the manager, and why:
+ *  - batches too small to fill the lanes of a lane-based mode, and
+ *    payloads over the library's 65534-byte limit for those modes: the
+ *    session's single-lane soft_crypto fallback (OpenSSL);
+ *  - CTR messages whose low counter word wraps, CCM with more than 46
+ *    bytes of AAD, HMAC of nothing: OpenSSL in mb_job.c, because the
+ *    library computes something else or refuses them.
+ * Environment: ATX_MB_DISABLE=1 (do not attach), ATX_MB_ARCH=sse|avx|
+ * avx2|avx512 (lower the SIMD width), ATX_MB_LONE=0 (no small-batch
+ * fallback).
  */
 #include <cpuid.h>
 #include <errno.h>
