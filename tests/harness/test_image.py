@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 BUILD = os.environ.get("ATX_BUILD", "build/release")
-ATX = os.path.abspath(os.path.join(BUILD, "atx"))
+# $ATX_PROGRAM overrides, e.g. a sanitizer build of the program (conftest.py).
+ATX = os.path.abspath(os.environ.get("ATX_PROGRAM") or os.path.join(BUILD, "atx"))
 
 HDR_FMT = "<8sHHI16sHHIQQQIIQQ32s32s"
 
