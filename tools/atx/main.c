@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "atx.h"
+#include "atx_engine.h"
 #include "cli.h"
 #include "cmds.h"
 
@@ -16,6 +17,15 @@
  */
 extern int cmd_image(int argc, char **argv) __attribute__((weak));
 extern int cmd_bench(int argc, char **argv) __attribute__((weak));
+
+/*
+ * src/engines.c refers to the virtio engine weakly, and a weak reference
+ * does not pull engine.o out of libatx.a: without this strong one the
+ * statically linked program could not attach "virtio:SOCK".
+ */
+extern const struct atx_engine_ops atx_virtio_engine_ops;
+static const struct atx_engine_ops *const link_virtio __attribute__((used)) =
+	&atx_virtio_engine_ops;
 
 struct command {
 	const char *name;
