@@ -273,8 +273,15 @@ static int vc_poll(struct atx_chan *chan, unsigned budget)
 
 	if (d->dead)
 		return 0;
-	/* queue 0 also carries the socket watch: is the backend still there? */
-	if (q == &d->q[0] && d->t->ops->alive && !d->t->ops->alive(d->t)) {
+	q->polls++;
+	/*
+	 * Drain the eventfd before reaping so a signal after the reap is kept.
+	 * Nothing to drain means the wake-up came from elsewhere: on queue 0
+	 * that is the socket watch, so ask whether the backend is still
+	 * there (a syscall we spare the common, call-fd-driven, pass).
+	 */
+	if (read(q->call_fd, &v, sizeof(v)) < 0 && q == &d->q[0] && d->t->ops->alive &&
+	    !d->t->ops->alive(d->t)) {
 		/* reap what it finished before it went */
 		while ((sl = atx__vq_get(&q->vq, NULL))) {
 			atx_engine_complete(sl->tx, atx__vc_finish(q, (unsigned)(sl - q->slots),
@@ -283,10 +290,6 @@ static int vc_poll(struct atx_chan *chan, unsigned budget)
 		}
 		device_gone(ve);
 		return n;
-	}
-	/* drain the eventfd before reaping so a signal after the reap is kept */
-	if (read(q->call_fd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: woken by the socket watch or by ourselves */
 	}
 	for (;;) {
 		while ((unsigned)n < budget && (sl = atx__vq_get(&q->vq, NULL))) {

@@ -31,6 +31,7 @@
 
 struct vu {
 	struct vc_transport t;
+	char path[108];
 	int sock;
 	bool dead;
 	uint64_t features;              /* offered by the backend */
@@ -39,6 +40,8 @@ struct vu {
 	int kick[VU_MAX_QUEUES];
 	int call[VU_MAX_QUEUES];
 };
+
+static int vu_connect(const char *path, int timeout_ms);
 
 static inline struct vu *to_vu(struct vc_transport *t)
 {
@@ -211,6 +214,36 @@ static int vu_map_memory(struct vc_transport *t, struct vc_arena *a)
 			  (uint32_t)(8 + sizeof(m.regions[0])), &a->fd, 1);
 }
 
+static int vu_handshake(struct vu *u, uint64_t protocol_mask);
+
+/*
+ * DPDK's vhost library offers PROTOCOL_F_CONFIG but serves GET_CONFIG
+ * only for vDPA devices: for vhost-crypto it fails the message and drops
+ * the connection.  Start over without CONFIG (the driver then assumes the
+ * defaults such a backend serves) instead of failing the attach.
+ */
+static int vu_reconnect_without_config(struct vu *u)
+{
+	uint64_t acked = u->acked;
+	int err;
+
+	close(u->sock);
+	u->dead = false;
+	u->sock = vu_connect(u->path, VU_TIMEOUT_MS);
+	if (u->sock < 0) {
+		u->dead = true;
+		return u->sock;
+	}
+	err = vu_handshake(u, ~(1ull << VHOST_USER_PROTOCOL_F_CONFIG));
+	if (!err)
+		err = vu_request(u, VHOST_USER_SET_FEATURES, &acked, sizeof(acked), NULL, 0);
+	if (err) {
+		u->dead = true;
+		return err;
+	}
+	return -EOPNOTSUPP;
+}
+
 static int vu_config_read(struct vc_transport *t, unsigned off, void *buf, unsigned len)
 {
 	struct vu *u = to_vu(t);
@@ -224,11 +257,10 @@ static int vu_config_read(struct vc_transport *t, unsigned off, void *buf, unsig
 	c.offset = off;
 	c.size = len;
 	int err = vu_send(u, VHOST_USER_GET_CONFIG, 0, &c, 12 + len, NULL, 0);
-	if (err)
-		return err;
-	err = vu_recv(u, VHOST_USER_GET_CONFIG, &c, sizeof(c));
+	if (!err)
+		err = vu_recv(u, VHOST_USER_GET_CONFIG, &c, sizeof(c));
 	if (err < 0)
-		return err;
+		return vu_reconnect_without_config(u);
 	if ((unsigned)err < 12 + len || c.size != len)
 		return -EPROTO;
 	memcpy(buf, c.region, len);
@@ -445,6 +477,33 @@ static int vu_connect(const char *path, int timeout_ms)
 	}
 }
 
+/* GET_FEATURES, protocol features (within @protocol_mask), SET_OWNER. */
+static int vu_handshake(struct vu *u, uint64_t protocol_mask)
+{
+	int err = vu_get_u64(u, VHOST_USER_GET_FEATURES, &u->features);
+
+	if (err)
+		return err;
+	u->protocol = 0;
+	if (u->features & (1ull << VHOST_USER_F_PROTOCOL_FEATURES)) {
+		uint64_t pf;
+
+		err = vu_get_u64(u, VHOST_USER_GET_PROTOCOL_FEATURES, &pf);
+		if (err)
+			return err;
+		pf &= ((1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+		       (1ull << VHOST_USER_PROTOCOL_F_CRYPTO_SESSION) |
+		       (1ull << VHOST_USER_PROTOCOL_F_CONFIG) |
+		       (1ull << VHOST_USER_PROTOCOL_F_MQ)) & protocol_mask;
+		/* SET_PROTOCOL_FEATURES itself is never acked (REPLY_ACK not yet on) */
+		err = vu_send(u, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, sizeof(pf), NULL, 0);
+		if (err)
+			return err;
+		u->protocol = pf;
+	}
+	return vu_request(u, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0);
+}
+
 int atx__vhost_user_open(const char *path, int timeout_ms, struct vc_transport **out)
 {
 	struct vu *u = calloc(1, sizeof(*u));
@@ -455,31 +514,17 @@ int atx__vhost_user_open(const char *path, int timeout_ms, struct vc_transport *
 	u->t.ops = &vu_ops;
 	for (unsigned i = 0; i < VU_MAX_QUEUES; i++)
 		u->kick[i] = u->call[i] = -1;
+	if (strlen(path) >= sizeof(u->path)) {
+		err = -ENAMETOOLONG;
+		goto err_free;
+	}
+	strcpy(u->path, path);
 	u->sock = vu_connect(path, timeout_ms);
 	if (u->sock < 0) {
 		err = u->sock;
 		goto err_free;
 	}
-	err = vu_get_u64(u, VHOST_USER_GET_FEATURES, &u->features);
-	if (err)
-		goto err_close;
-	if (u->features & (1ull << VHOST_USER_F_PROTOCOL_FEATURES)) {
-		uint64_t pf;
-
-		err = vu_get_u64(u, VHOST_USER_GET_PROTOCOL_FEATURES, &pf);
-		if (err)
-			goto err_close;
-		pf &= (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
-		      (1ull << VHOST_USER_PROTOCOL_F_CRYPTO_SESSION) |
-		      (1ull << VHOST_USER_PROTOCOL_F_CONFIG) |
-		      (1ull << VHOST_USER_PROTOCOL_F_MQ);
-		/* SET_PROTOCOL_FEATURES itself is never acked (REPLY_ACK not yet on) */
-		err = vu_send(u, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, sizeof(pf), NULL, 0);
-		if (err)
-			goto err_close;
-		u->protocol = pf;
-	}
-	err = vu_request(u, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0);
+	err = vu_handshake(u, ~0ull);
 	if (err)
 		goto err_close;
 	*out = &u->t;

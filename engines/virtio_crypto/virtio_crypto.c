@@ -243,11 +243,19 @@ int atx__vc_dev_init(struct vc_dev *d, struct vc_transport *t, const struct vc_d
 			goto err_close;
 		}
 	} else if (err == -EOPNOTSUPP) {
-		/* no config space (DPDK's vhost-crypto): what every such backend serves */
+		/*
+		 * No config space (DPDK's vhost-crypto): assume what such a
+		 * backend is known to serve - one data queue, AES-CBC and
+		 * 3DES-CBC cipher sessions (shared/INTEROP.md).  Anything else
+		 * is left to the software engine rather than refused later.
+		 */
 		d->cfg.status = VIRTIO_CRYPTO_S_HW_READY;
 		d->cfg.max_dataqueues = 1;
 		d->cfg.crypto_services = 1u << VIRTIO_CRYPTO_SERVICE_CIPHER;
-		d->cfg.cipher_algo_l = 1u << VIRTIO_CRYPTO_CIPHER_AES_CBC;
+		d->cfg.cipher_algo_l = (1u << VIRTIO_CRYPTO_CIPHER_AES_CBC) |
+				       (1u << VIRTIO_CRYPTO_CIPHER_3DES_CBC);
+		/* DPDK: src and dst of one request are at most 2176 bytes each */
+		d->cfg.max_size = 2176;
 	} else {
 		goto err_close;
 	}

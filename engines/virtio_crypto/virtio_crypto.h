@@ -49,10 +49,9 @@ struct vc_queue {
 	void **cookies;
 	size_t bounce_size;             /* per slot */
 	struct atx_chan *chan;
-	void *failed;                   /* txs refused at submit, completed on the next poll */
-	unsigned nfailed;
 	int call_fd;
 	bool blocked;                   /* told the core -EAGAIN */
+	uint64_t polls;                 /* times the core ran our poll (wake-ups) */
 };
 
 struct vc_sess {

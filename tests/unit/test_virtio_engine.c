@@ -355,10 +355,13 @@ static void test_bench_xts_qd128(void **state)
 	assert_int_equal(b.done, total);
 	struct atx_chan_stats st;
 	atx_chan_stats(virtio_chan(b.ctx), &st);
+	struct vc_queue *q = atx_chan_priv(virtio_chan(b.ctx));
 	printf("virtio bench: aes-256-xts 4096 B, queue depth %d, %u requests: "
-	       "%.0f req/s (%.2f GB/s), driver-side CPU %.0f ns/req, ring full %lu times\n",
+	       "%.0f req/s (%.2f GB/s), driver-side CPU %.0f ns/req, ring full %lu times, "
+	       "%.3f kicks/req (%lu suppressed), %.3f wake-ups/req\n",
 	       QD, total, total / ((w1 - w0) / 1e9), total * 4096.0 / (w1 - w0),
-	       (c1 - c0) / total, (unsigned long)st.busy);
+	       (c1 - c0) / total, (unsigned long)st.busy, (double)q->vq.kicks / total,
+	       (unsigned long)q->vq.kicks_suppressed, (double)q->polls / total);
 	atx_session_free(b.s);
 	atx_ctx_free(b.ctx);
 	free(b.buf);
