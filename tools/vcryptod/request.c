@@ -77,16 +77,86 @@ static bool linearize_in(struct vc_worker *w)
 	return true;
 }
 
-/* Scatter n bytes to the writable part from its start. */
-static void scatter_out(struct vc_worker *w, const uint8_t *src, uint64_t n)
+/*
+ * Readable bytes [off, off + len) of the request: a pointer straight into
+ * guest memory when they lie in one segment (the common case: no copy),
+ * else gathered into w->in at the same offset.  The caller has checked
+ * off + len <= w->rlen.  Data read in place may change under us; only the
+ * guest's own result can suffer, since no length or index is taken from it.
+ */
+static const uint8_t *in_ptr(struct vc_worker *w, uint64_t off, uint64_t len)
 {
-	for (unsigned i = 0; i < w->nw && n; i++) {
-		uint32_t k = w->wseg[i].len < n ? w->wseg[i].len : (uint32_t)n;
+	uint64_t pos = 0, done = 0;
+	unsigned i;
 
-		if (k)
-			memcpy(w->wseg[i].p, src, k);
-		src += k;
-		n -= k;
+	if (len == 0)
+		return w->in;
+	for (i = 0; i < w->nr; pos += w->rseg[i].len, i++) {
+		if (off < pos + w->rseg[i].len) {
+			uint64_t delta = off - pos;
+
+			if (len <= w->rseg[i].len - delta)
+				return w->rseg[i].p + delta;
+			break;
+		}
+	}
+	if (off > w->in_cap || len > w->in_cap - off)
+		return NULL;
+	for (; i < w->nr && done < len; pos += w->rseg[i].len, i++) {
+		uint64_t delta = off + done - pos;
+		uint64_t k = w->rseg[i].len - delta;
+
+		if (k > len - done)
+			k = len - done;
+		memcpy(w->in + off + done, w->rseg[i].p + delta, k);
+		done += k;
+	}
+	return w->in + off;
+}
+
+/*
+ * Where to put writable bytes [off, off + len): straight into guest memory
+ * when they lie in one segment, else into w->out at the same offset, to be
+ * scattered by out_flush().
+ */
+static uint8_t *out_ptr(struct vc_worker *w, uint64_t off, uint64_t len, bool *direct)
+{
+	uint64_t pos = 0;
+
+	*direct = true;
+	if (len == 0)
+		return w->out;
+	for (unsigned i = 0; i < w->nw; pos += w->wseg[i].len, i++) {
+		if (off < pos + w->wseg[i].len) {
+			uint64_t delta = off - pos;
+
+			if (len <= w->wseg[i].len - delta)
+				return w->wseg[i].p + delta;
+			break;
+		}
+	}
+	*direct = false;
+	if (off > w->out_cap || len > w->out_cap - off)
+		return NULL;
+	return w->out + off;
+}
+
+static void out_flush(struct vc_worker *w, uint64_t off, uint64_t len, bool direct)
+{
+	uint64_t pos = 0, done = 0;
+
+	if (direct)
+		return;
+	for (unsigned i = 0; i < w->nw && done < len; pos += w->wseg[i].len, i++) {
+		if (off + done >= pos + w->wseg[i].len)
+			continue;
+		uint64_t delta = off + done - pos;
+		uint64_t k = w->wseg[i].len - delta;
+
+		if (k > len - done)
+			k = len - done;
+		memcpy(w->wseg[i].p + delta, w->out + off + done, k);
+		done += k;
 	}
 }
 
@@ -120,6 +190,9 @@ static int data_cipher(struct vc_worker *w, const struct virtio_crypto_op_data_r
 	const struct virtio_crypto_cipher_para *p = &req->u.sym_req.u.cipher.para;
 	uint64_t off = sizeof(*req);
 	const uint8_t *iv, *src;
+	uint8_t *dst;
+	bool direct;
+	int st;
 
 	if (vc_session_kind(s) != VC_SESS_CIPHER)
 		return VIRTIO_CRYPTO_INVSESS;
@@ -128,11 +201,14 @@ static int data_cipher(struct vc_worker *w, const struct virtio_crypto_op_data_r
 	if (!fits(off, (uint64_t)p->iv_len + p->src_data_len, w->rlen) ||
 	    !fits(0, (uint64_t)p->dst_data_len + 1, w->wlen))
 		return VIRTIO_CRYPTO_BADMSG;
-	iv = w->in + off;
-	src = iv + p->iv_len;
-	int st = vc_do_cipher(w, s, enc, iv, p->iv_len, src, p->src_data_len, w->out);
+	iv = in_ptr(w, off, p->iv_len);
+	src = in_ptr(w, off + p->iv_len, p->src_data_len);
+	dst = out_ptr(w, 0, p->dst_data_len, &direct);
+	if (!iv || !src || !dst)
+		return VIRTIO_CRYPTO_BADMSG;
+	st = vc_do_cipher(w, s, enc, iv, p->iv_len, src, p->src_data_len, dst);
 	if (st == VIRTIO_CRYPTO_OK)
-		scatter_out(w, w->out, p->dst_data_len);
+		out_flush(w, 0, p->dst_data_len, direct);
 	return st;
 }
 
@@ -147,7 +223,9 @@ static int data_chain(struct vc_worker *w, const struct virtio_crypto_op_data_re
 {
 	const struct virtio_crypto_alg_chain_data_para *p = &req->u.sym_req.u.chain.para;
 	uint64_t off = sizeof(*req);
-	const uint8_t *iv, *aad, *src, *hashed;
+	const uint8_t *iv, *aad, *src;
+	uint8_t *dst, *hash;
+	bool ddirect, hdirect, hash_first;
 	int st;
 
 	if (vc_session_kind(s) != VC_SESS_CHAIN)
@@ -161,21 +239,35 @@ static int data_chain(struct vc_worker *w, const struct virtio_crypto_op_data_re
 	if (!fits(off, (uint64_t)p->iv_len + p->aad_len + p->src_data_len, w->rlen) ||
 	    !fits(0, (uint64_t)p->dst_data_len + p->hash_result_len + 1, w->wlen))
 		return VIRTIO_CRYPTO_BADMSG;
-	iv = w->in + off;
-	aad = iv + p->iv_len;
-	src = aad + p->aad_len;
-	memcpy(w->out, src, p->src_data_len);
-	st = vc_do_cipher(w, s, enc, iv, p->iv_len, src + p->cipher_start_src_offset,
-			  p->len_to_cipher, w->out + p->cipher_start_src_offset);
+	iv = in_ptr(w, off, p->iv_len);
+	aad = in_ptr(w, off + p->iv_len, p->aad_len);
+	src = in_ptr(w, off + p->iv_len + p->aad_len, p->src_data_len);
+	dst = out_ptr(w, 0, p->dst_data_len, &ddirect);
+	hash = out_ptr(w, p->dst_data_len, p->hash_result_len, &hdirect);
+	if (!iv || !aad || !src || !dst || !hash)
+		return VIRTIO_CRYPTO_BADMSG;
+	/* hash the input before dst is written: src and dst may be one buffer */
+	hash_first = vc_session_chain_order(s) == VIRTIO_CRYPTO_SYM_ALG_CHAIN_ORDER_HASH_THEN_CIPHER;
+	if (hash_first) {
+		st = vc_do_digest(w, s, aad, p->aad_len, src + p->hash_start_src_offset, p->len_to_hash,
+				  hash, p->hash_result_len);
+		if (st != VIRTIO_CRYPTO_OK)
+			return st;
+	}
+	memmove(dst, src, p->src_data_len);
+	st = vc_do_cipher(w, s, enc, iv, p->iv_len, dst + p->cipher_start_src_offset,
+			  p->len_to_cipher, dst + p->cipher_start_src_offset);
 	if (st != VIRTIO_CRYPTO_OK)
 		return st;
-	hashed = vc_session_chain_order(s) == VIRTIO_CRYPTO_SYM_ALG_CHAIN_ORDER_CIPHER_THEN_HASH ?
-		 w->out : src;
-	st = vc_do_digest(w, s, aad, p->aad_len, hashed + p->hash_start_src_offset, p->len_to_hash,
-			  w->out + p->dst_data_len, p->hash_result_len);
-	if (st == VIRTIO_CRYPTO_OK)
-		scatter_out(w, w->out, (uint64_t)p->dst_data_len + p->hash_result_len);
-	return st;
+	if (!hash_first) {
+		st = vc_do_digest(w, s, aad, p->aad_len, dst + p->hash_start_src_offset, p->len_to_hash,
+				  hash, p->hash_result_len);
+		if (st != VIRTIO_CRYPTO_OK)
+			return st;
+	}
+	out_flush(w, 0, p->dst_data_len, ddirect);
+	out_flush(w, p->dst_data_len, p->hash_result_len, hdirect);
+	return VIRTIO_CRYPTO_OK;
 }
 
 static int data_digest(struct vc_worker *w, const struct virtio_crypto_op_data_req *req,
@@ -184,6 +276,9 @@ static int data_digest(struct vc_worker *w, const struct virtio_crypto_op_data_r
 	/* hash_req and mac_req share the layout of struct virtio_crypto_hash_para */
 	const struct virtio_crypto_hash_para *p = &req->u.hash_req.para;
 	uint64_t off = sizeof(*req);
+	const uint8_t *src;
+	uint8_t *out;
+	bool direct;
 	int st;
 
 	if (vc_session_kind(s) != kind)
@@ -192,9 +287,13 @@ static int data_digest(struct vc_worker *w, const struct virtio_crypto_op_data_r
 		return VIRTIO_CRYPTO_BADMSG;
 	if (!fits(off, p->src_data_len, w->rlen) || !fits(0, (uint64_t)p->hash_result_len + 1, w->wlen))
 		return VIRTIO_CRYPTO_BADMSG;
-	st = vc_do_digest(w, s, NULL, 0, w->in + off, p->src_data_len, w->out, p->hash_result_len);
+	src = in_ptr(w, off, p->src_data_len);
+	out = out_ptr(w, 0, p->hash_result_len, &direct);
+	if (!src || !out)
+		return VIRTIO_CRYPTO_BADMSG;
+	st = vc_do_digest(w, s, NULL, 0, src, p->src_data_len, out, p->hash_result_len);
 	if (st == VIRTIO_CRYPTO_OK)
-		scatter_out(w, w->out, p->hash_result_len);
+		out_flush(w, 0, p->hash_result_len, direct);
 	return st;
 }
 
@@ -204,6 +303,8 @@ static int data_aead(struct vc_worker *w, const struct virtio_crypto_op_data_req
 	const struct virtio_crypto_aead_para *p = &req->u.aead_req.para;
 	uint64_t off = sizeof(*req);
 	const uint8_t *iv, *aad, *src;
+	uint8_t *dst;
+	bool direct;
 	int st;
 
 	if (vc_session_kind(s) != VC_SESS_AEAD)
@@ -212,15 +313,18 @@ static int data_aead(struct vc_worker *w, const struct virtio_crypto_op_data_req
 	    p->dst_data_len > VC_MAX_DATA + VC_MAX_DIGEST)
 		return VIRTIO_CRYPTO_BADMSG;
 	if (!fits(off, (uint64_t)p->iv_len + p->aad_len + p->src_data_len, w->rlen) ||
-	    !fits(0, (uint64_t)p->dst_data_len + 1, w->wlen) || p->dst_data_len > w->out_cap)
+	    !fits(0, (uint64_t)p->dst_data_len + 1, w->wlen))
 		return VIRTIO_CRYPTO_BADMSG;
-	iv = w->in + off;
-	aad = iv + p->iv_len;
-	src = aad + p->aad_len;
+	iv = in_ptr(w, off, p->iv_len);
+	aad = in_ptr(w, off + p->iv_len, p->aad_len);
+	src = in_ptr(w, off + p->iv_len + p->aad_len, p->src_data_len);
+	dst = out_ptr(w, 0, p->dst_data_len, &direct);
+	if (!iv || !aad || !src || !dst)
+		return VIRTIO_CRYPTO_BADMSG;
 	st = vc_do_aead(w, s, enc, iv, p->iv_len, aad, p->aad_len, src, p->src_data_len,
-			w->out, p->dst_data_len);
+			dst, p->dst_data_len);
 	if (st == VIRTIO_CRYPTO_OK)
-		scatter_out(w, w->out, p->dst_data_len);
+		out_flush(w, 0, p->dst_data_len, direct);
 	return st;
 }
 
@@ -230,9 +334,12 @@ static int data_dispatch(struct vc_worker *w)
 	const struct vc_session *s;
 	int st;
 
-	if (w->rlen < sizeof(req) || !linearize_in(w))
+	const uint8_t *h;
+
+	if (w->rlen < sizeof(req) || !(h = in_ptr(w, 0, sizeof(req))))
 		return VIRTIO_CRYPTO_BADMSG;
-	memcpy(&req, w->in, sizeof(req));
+	/* our own copy: the guest may rewrite the header while we work */
+	memcpy(&req, h, sizeof(req));
 
 	switch (req.header.opcode) {
 	case VIRTIO_CRYPTO_CIPHER_ENCRYPT:

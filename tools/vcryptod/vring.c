@@ -32,7 +32,7 @@
  * a sleep/wake pair costs 17-60 us on these VMs (shared/PERF.md). */
 #define VC_SPIN_NS	30000
 /* Most requests processed before the used index is published. */
-#define VC_BATCH	64
+#define VC_BATCH	32
 
 void *vc_mem_xlate(const struct vc_mem *m, uint64_t addr, uint64_t len, bool by_uva)
 {
@@ -156,7 +156,7 @@ static void vq_signal(struct vc_vq *vq)
 }
 
 /* Publish completions [old, new) and signal once if the driver wants it. */
-static void vq_publish(struct vc_dev *dev, struct vc_vq *vq, uint16_t old, uint16_t new_idx)
+static bool vq_publish(struct vc_dev *dev, struct vc_vq *vq, uint16_t old, uint16_t new_idx)
 {
 	bool need;
 
@@ -172,6 +172,7 @@ static void vq_publish(struct vc_dev *dev, struct vc_vq *vq, uint16_t old, uint1
 	}
 	if (need)
 		vq_signal(vq);
+	return need;
 }
 
 /* Ask (or stop asking) for kicks.  With EVENT_IDX "stop" is leaving
@@ -202,6 +203,8 @@ static void *vq_thread(void *argp)
 	struct vc_worker w;
 	uint16_t used_idx = vq->last_avail;
 	uint64_t idle_since = 0;
+	/* per-queue counters, logged when the queue stops */
+	uint64_t nreq = 0, nbatch = 0, nsleep = 0, nsignal = 0, nrace = 0;
 
 	free(arg);
 	if (vc_worker_init(&w, vq->index) < 0) {
@@ -251,7 +254,9 @@ static void *vq_thread(void *argp)
 			}
 		}
 		if (n) {
-			vq_publish(dev, vq, start, used_idx);
+			nreq += n;
+			nbatch++;
+			nsignal += vq_publish(dev, vq, start, used_idx);
 			idle_since = 0;
 			continue;
 		}
@@ -271,6 +276,7 @@ static void *vq_thread(void *argp)
 		vq_notify_enable(dev, vq, true);
 		if (__atomic_load_n(&vq->avail->idx, __ATOMIC_SEQ_CST) != vq->last_avail) {
 			/* raced with the driver: it saw notifications off */
+			nrace++;
 			vq_notify_enable(dev, vq, false);
 			continue;
 		}
@@ -283,6 +289,8 @@ static void *vq_thread(void *argp)
 			int nfds = vq->kick_fd >= 0 ? 2 : 1;
 			int timeout = vq->kick_fd >= 0 ? -1 : 1;
 			int r = poll(pfd, nfds, timeout);
+
+			nsleep++;
 
 			if (r < 0 && errno != EINTR)
 				break;
@@ -302,7 +310,11 @@ static void *vq_thread(void *argp)
 		idle_since = 0;
 	}
 	vc_worker_fini(&w);
-	vc_dbg("queue %u: stopped at avail %u", vq->index, vq->last_avail);
+	if (nreq)
+		vc_log("queue %u: stopped at avail %u: %llu requests in %llu batches, %llu signals, "
+		       "%llu sleeps, %llu arm races", vq->index, vq->last_avail,
+		       (unsigned long long)nreq, (unsigned long long)nbatch, (unsigned long long)nsignal,
+		       (unsigned long long)nsleep, (unsigned long long)nrace);
 	return NULL;
 }
 
