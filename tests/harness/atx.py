@@ -359,7 +359,7 @@ class Context:
 
 
 def _params(alg=None, key=b"", encrypt=True, digest_len=0, engine=None, key_len=None,
-            **kw):
+            auth_key=b"", **kw):
     p = _Params(size=ctypes.sizeof(_Params))
     kl = 0
     if alg is not None:
@@ -380,6 +380,10 @@ def _params(alg=None, key=b"", encrypt=True, digest_len=0, engine=None, key_len=
     p._keybuf = keybuf                      # keep alive with the struct
     p.key = ctypes.addressof(keybuf) if key_len else None
     p.key_len = key_len
+    authbuf = ctypes.create_string_buffer(bytes(auth_key) or b"\0")
+    p._authbuf = authbuf
+    p.auth_key = ctypes.addressof(authbuf) if auth_key else None
+    p.auth_key_len = len(auth_key)
     p.engine = engine.encode() if engine else None
     return p, kl
 
@@ -388,9 +392,10 @@ class Session:
     """Crypto parameters applied to many buffers (atx_session_new).
 
     alg: an OpenSSL-style name ("aes-256-xts", "sha256", "hmac-sha256",
-    "aes-128-gcm", "chacha20-poly1305") parsed by atx_alg_parse; or None and
+    "aes-128-gcm", "chacha20-poly1305", "aes-256-cbc+hmac-sha256" for a
+    CHAIN: encrypt-then-MAC) parsed by atx_alg_parse; or None and
     give service=, cipher=/hash=/mac=/aead= as the SVC_/CIPHER_/... ints.
-    key: bytes; encrypt: direction (False = decrypt, and for hash/MAC
+    key: bytes (CHAIN: the cipher key); auth_key: CHAIN's MAC key; encrypt: direction (False = decrypt, and for hash/MAC
     sessions: verify); digest_len: truncated digest/MAC/tag length, 0 = full
     (AEAD: 16); engine: force an engine by name.
     Raises AtxError: -EINVAL (bad lengths), -EOPNOTSUPP, -ENOENT (name)."""
@@ -401,8 +406,9 @@ class Session:
         self._p, _ = _params(alg, **kw)
         self.encrypt = self._p.dir == ENCRYPT
         self._h = self._L.atx_session_new(ctx._h, ctypes.byref(self._p))
-        # The library copied the key: do not keep a second copy around.
+        # The library copied the keys: do not keep a second copy around.
         ctypes.memset(self._p._keybuf, 0, len(self._p._keybuf))
+        ctypes.memset(self._p._authbuf, 0, len(self._p._authbuf))
         if not self._h:
             raise _refusal("atx_session_new(%s)" % alg)
 
