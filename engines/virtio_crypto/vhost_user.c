@@ -427,8 +427,16 @@ static void vu_close(struct vc_transport *t)
 		if (u->call[i] >= 0)
 			close(u->call[i]);
 	}
-	if (u->sock >= 0)
+	if (u->sock >= 0) {
+		/*
+		 * The core's io_uring polls this socket and holds a reference to
+		 * it until the ring's (asynchronous) teardown: close() alone would
+		 * leave the backend connected for a while, and a backend that
+		 * serves one frontend at a time would refuse the next one.
+		 */
+		shutdown(u->sock, SHUT_RDWR);
 		close(u->sock);
+	}
 	free(u);
 }
 
