@@ -8,6 +8,7 @@ import random
 import subprocess
 
 import pytest
+from hypothesis import given, strategies as st
 
 import atx
 import vectors as V
@@ -142,6 +143,30 @@ def test_cipher_counter_carry_across_chunks(atx_bin):
         r = run(atx_bin, "cipher", "-a", name, "-e", "-K", key.hex(), "--iv", iv.hex(),
                 data=data, check=0)
         assert r.stdout == V.cipher(name, key, iv, data), name
+
+
+@given(n=st.integers(0, 140000), seed=st.integers(0, 2**32 - 1),
+       name=st.sampled_from(["aes-128-ctr", "chacha20", "aes-256-cbc", "aes-128-ecb"]))
+def test_cipher_stream_property(atx_bin, n, seed, name):
+    """Streaming across the command's chunk boundaries equals one-shot."""
+    rng = random.Random(seed)
+    n -= n % V.CIPHERS[name][2]
+    key, iv, data = rand(rng, V.CIPHERS[name][0]), rand(rng, V.CIPHERS[name][1]), rand(rng, n)
+    ivarg = ["--iv", iv.hex()] if iv else []
+    r = run(atx_bin, "cipher", "-a", name, "-e", "-K", key.hex(), *ivarg, data=data, check=0)
+    assert r.stdout == V.cipher(name, key, iv, data)
+    r = run(atx_bin, "cipher", "-a", name, "-d", "-K", key.hex(), *ivarg, data=r.stdout, check=0)
+    assert r.stdout == data
+
+
+def test_cipher_in_place_file(atx_bin, tmp_path):
+    """-o may name the input: the output replaces it only when complete."""
+    f = tmp_path / "data"
+    data = rand(RNG, 100000)
+    f.write_bytes(data)
+    run(atx_bin, "cipher", "-a", "aes-256-ctr", "-e", "-K", "11" * 32, "--iv", "00" * 16,
+        "-i", f, "-o", f, check=0)
+    assert f.read_bytes() == V.cipher("aes-256-ctr", b"\x11" * 32, bytes(16), data)
 
 
 def test_cipher_failure_leaves_no_file(atx_bin, tmp_path):
