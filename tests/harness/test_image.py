@@ -408,3 +408,10 @@ def test_input_untouched(work):
     assert (d / "p").read_bytes() == plain and os.stat(d / "p").st_mtime_ns == st.st_mtime_ns
     r = run("encrypt", "-i", d / "p", "-o", d / "p", "--key-file", kf)
     assert r.returncode == 2 and (d / "p").read_bytes() == plain
+
+
+def test_output_device_refused(work):
+    d, _, kf = work
+    make_plain(d / "p", 1000)
+    r = run("encrypt", "-i", d / "p", "-o", "/dev/null", "--key-file", kf)
+    assert r.returncode == 2 and "not a regular file" in r.stderr

@@ -678,7 +678,7 @@ static void usage(FILE *f)
 	      "       atx image info    IMAGE\n"
 	      "options:\n"
 	      "  --key-file F        raw key: 64 bytes = AES-256-XTS, 32 = AES-128-XTS\n"
-	      "  --sector-size N     512 (default) or 4096 (encrypt)\n"
+	      "  --sector-size N     4096 (default) or 512 (encrypt)\n"
 	      "  --iv-large-sectors  IV counts sector-size units, not 512-byte units (encrypt)\n"
 	      "  --integrity ALG     none, crc32c (default) or hmac-sha256 (encrypt)\n"
 	      "  --engine NAME       crypto engine (soft, mb, virtio:SOCK, ...); default: best\n"
@@ -920,6 +920,7 @@ static int cmd_run(const struct img_opts *o)
 	uint8_t key[64], ikey[32], kcv[IMG_KCV_LEN], hdrbuf[IMG_HDR_BLOCK];
 	size_t key_len = 0;
 	const char *sess_engine = NULL, *engine_used = "-";
+	char engines[64];
 	uint64_t in_size = 0;
 	struct stat in_st, out_st;
 	int ret, rc = EXIT_ERR;
@@ -989,11 +990,15 @@ static int cmd_run(const struct img_opts *o)
 		}
 	}
 
-	if (o->out) {
+	if (o->out && stat(o->out, &out_st) == 0) {
 		fstat(j.in_fd, &in_st);
-		if (stat(o->out, &out_st) == 0 && in_st.st_dev == out_st.st_dev &&
-		    in_st.st_ino == out_st.st_ino) {
+		if (in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {
 			err("output %s is the input: refusing to overwrite it", o->out);
+			goto out_key;
+		}
+		/* The output is renamed into place: that would replace a device node. */
+		if (!S_ISREG(out_st.st_mode)) {
+			err("output %s exists and is not a regular file", o->out);
 			goto out_key;
 		}
 	}
@@ -1055,8 +1060,13 @@ static int cmd_run(const struct img_opts *o)
 			err("cannot create the HMAC-SHA256 session: %s", strerror(errno));
 			goto out_ctx;
 		}
-		if (!j.cipher)
+		if (!j.cipher) {
 			engine_used = atx_session_engine(j.mac);
+		} else if (strcmp(engine_used, atx_session_engine(j.mac))) {
+			snprintf(engines, sizeof(engines), "%s (cipher) + %s (hmac)", engine_used,
+				 atx_session_engine(j.mac));
+			engine_used = engines;
+		}
 	}
 	OPENSSL_cleanse(key, sizeof(key));
 	if (chunks_alloc(&j)) {
@@ -1152,7 +1162,7 @@ out_close:
 int cmd_image(int argc, char **argv)
 {
 	struct img_opts o = {
-		.sector_size = 512,
+		.sector_size = 4096,
 		.integ = IMG_INTEG_CRC32C,
 		.qd = DEF_QD,
 		.chunk = DEF_CHUNK,
