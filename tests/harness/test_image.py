@@ -200,7 +200,7 @@ def test_bit_flip_named(work, integ):
     ss = 512
     plain = make_plain(d / "p", 2 * 1024 * 1024)
     assert run("encrypt", "-i", d / "p", "-o", d / "e", "--key-file", kf,
-               "--integrity", integ).returncode == 0
+               "--integrity", integ, "--sector-size", ss).returncode == 0
     h = parse_header(d / "e")
     sec = random.Random(7).randrange(h["data_sectors"])
     with open(d / "e", "r+b") as f:
