@@ -26,10 +26,14 @@ static int slot_bounce(struct mb_slot *slot, size_t need)
 	size_t cap;
 	uint8_t *b;
 
-	if (need <= slot->bounce_cap)
+	if (need <= slot->bounce_cap && slot->bounce)
 		return 0;
-	/* Grow in 4 KiB steps and keep it: steady state does not allocate. */
-	cap = (need + 4095) & ~(size_t)4095;
+	/*
+	 * Grow in 4 KiB steps and keep it: steady state does not allocate.
+	 * Never leave it NULL, even for 0 bytes: the library's checks on
+	 * NULL buffers differ per mode, so it never gets one.
+	 */
+	cap = need ? (need + 4095) & ~(size_t)4095 : 4096;
 	b = aligned_alloc(64, cap);
 	if (!b)
 		return -ENOMEM;

@@ -1057,6 +1057,41 @@ static void test_lone(void **state)
 	ctx = saved;
 }
 
+/* A fresh context whose first request is an empty AEAD decrypt (nothing in the bounce yet). */
+static void test_empty_first(void **state)
+{
+	static const enum atx_aead_alg aa[] = { ATX_AEAD_AES_GCM, ATX_AEAD_AES_CCM,
+						ATX_AEAD_CHACHA20_POLY1305 };
+	struct atx_ctx_opts o = { .size = sizeof(o), .engines = "mb" };
+	uint8_t key[32], iv[12], aad[20], tag[16], rtag[16], ct[1], pt[1] = { 0x42 };
+	struct atx_ctx *saved = ctx;
+	unsigned k;
+
+	NEED_MB();
+	rnd(key, 32);
+	rnd(iv, 12);
+	rnd(aad, 20);
+	for (k = 0; k < 3; k++) {
+		struct atx_session *d;
+
+		setenv("ATX_MB_LONE", "0", 1);
+		ctx = atx_ctx_new(&o);
+		unsetenv("ATX_MB_LONE");
+		assert_non_null(ctx);
+		d = sess(ATX_SVC_AEAD, aa[k], ATX_DECRYPT, key, 32, 0);
+		ref_aead(aa[k], key, 32, iv, 12, aad, 20, pt, 0, ct, rtag, 16);
+		memcpy(tag, rtag, 16);
+		assert_int_equal(run_one(atx_aead(ctx, d, pt, ct, 0, iv, 12, aad, 20, tag, NULL)), 0);
+		tag[5] ^= 1;
+		assert_int_equal(run_one(atx_aead(ctx, d, pt, ct, 0, iv, 12, aad, 20, tag, NULL)),
+				 -EBADMSG);
+		assert_int_equal(pt[0], 0x42);
+		atx_session_free(d);
+		atx_ctx_free(ctx);
+	}
+	ctx = saved;
+}
+
 /* ---- what it declines ---- */
 
 static void test_declines(void **state)
@@ -1117,6 +1152,7 @@ int main(void)
 		cmocka_unit_test(test_chain_on_lane),
 		cmocka_unit_test(test_big),
 		cmocka_unit_test(test_lone),
+		cmocka_unit_test(test_empty_first),
 		cmocka_unit_test(test_declines),
 	};
 
