@@ -408,8 +408,10 @@ static int64_t crypto_session_create(struct vhost_user_crypto_session_param *p)
 static int handle_msg(int fd, struct msg *m)
 {
 	uint32_t req = m->hdr.request;
-	bool need_ack = (m->hdr.flags & VHOST_USER_NEED_REPLY_MASK) &&
-			(dev.protocol_features & (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK));
+	/* Ack whenever asked, as DPDK does: a frontend sets NEED_REPLY only
+	 * when it will wait for the ack (the spec ties it to REPLY_ACK, which
+	 * a conforming frontend negotiated first anyway). */
+	bool need_ack = m->hdr.flags & VHOST_USER_NEED_REPLY_MASK;
 	bool replied = false;
 	struct vc_vq *vq;
 	int rc = 0;
@@ -448,8 +450,6 @@ static int handle_msg(int fd, struct msg *m)
 			break;
 		}
 		dev.protocol_features = m->pl.u64 & VC_PROTOCOL_FEATURES;
-		/* REPLY_ACK may have just been enabled: this message has none */
-		need_ack = false;
 		break;
 	case VHOST_USER_SET_OWNER:
 		break;
