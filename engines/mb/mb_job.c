@@ -249,9 +249,8 @@ int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 	uint8_t *out = NULL;
 	size_t len = op->len, aad_len = op->u.crypto.aad_len;
 	size_t coff = 0, hoff = 0, hlen = len;
-	int ret;
-
 	bool soft_ctr = ctr_wraps(ms, op);
+	int ret;
 
 	slot->copy_out = false;
 	slot->out_off = 0;
