@@ -556,6 +556,20 @@ def test_hostile_requests_then_keeps_serving(fe):
     valid_cbc(fe, sid)
 
 
+def test_avail_index_overrun_is_ignored(fe):
+    """A driver index more than a ring ahead is garbage: nothing is replayed,
+    and once the index is sane again the queue serves."""
+    sid = dpdk_session(fe, CIPHER_CREATE_SESSION, SYM_OP_CIPHER, CIPHER_AES_CBC, KEY, OP_ENCRYPT)
+    r = fe.rings[0]
+    struct.pack_into("<H", fe.mem, r["avail"] + 2, (r["avail_idx"] + 1000) & 0xFFFF)
+    os.eventfd_write(r["kick"], 1)
+    time.sleep(0.2)
+    used_idx, = struct.unpack_from("<H", fe.mem, r["used"] + 2)
+    assert used_idx == r["used_seen"], "device completed %d phantom requests" % (used_idx - r["used_seen"])
+    struct.pack_into("<H", fe.mem, r["avail"] + 2, r["avail_idx"])
+    valid_cbc(fe, sid)
+
+
 def test_split_buffers_and_event_idx(daemon):
     """Header, IV and data split at odd boundaries; EVENT_IDX negotiated."""
     f = Frontend(daemon[1], event_idx=True)

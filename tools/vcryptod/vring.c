@@ -205,6 +205,7 @@ static void *vq_thread(void *argp)
 	uint64_t idle_since = 0;
 	/* per-queue counters, logged when the queue stops */
 	uint64_t nreq = 0, nbatch = 0, nsleep = 0, nsignal = 0, nrace = 0;
+	bool bad_idx_logged = false;
 
 	free(arg);
 	if (vc_worker_init(&w, vq->index) < 0) {
@@ -218,8 +219,18 @@ static void *vq_thread(void *argp)
 		uint16_t start = used_idx;
 		unsigned n = 0;
 
-		/* a driver claiming more than num new entries is broken; serve
-		 * what can be and let the rest look like ordinary wrap */
+		/* More new entries than the ring holds: the driver's index is
+		 * garbage.  Serve nothing (the ring looks empty) until it is
+		 * sane again, rather than replaying stale heads. */
+		if ((uint16_t)(avail_idx - vq->last_avail) > vq->num) {
+			if (!bad_idx_logged)
+				vc_log("queue %u: avail idx %u is %u ahead of %u with %u entries; ignored",
+				       vq->index, avail_idx, (uint16_t)(avail_idx - vq->last_avail),
+				       vq->last_avail, vq->num);
+			bad_idx_logged = true;
+			avail_idx = vq->last_avail;
+		}
+
 		while (vq->last_avail != avail_idx && n < VC_BATCH) {
 			uint16_t head = __atomic_load_n(&vq->avail->ring[vq->last_avail % vq->num],
 							__ATOMIC_RELAXED);
@@ -232,10 +243,12 @@ static void *vq_thread(void *argp)
 			if (rc < 0)
 				vc_dbg("queue %u: head %u: malformed chain, completed with len 0",
 				       vq->index, head);
-			if (ctrl)
-				len = vc_handle_ctrl(dev, &w, rc == 0 && addr_ok);
+			if (rc < 0)
+				len = 0;
+			else if (ctrl)
+				len = vc_handle_ctrl(dev, &w, addr_ok);
 			else
-				len = rc < 0 ? 0 : vc_handle_data(dev, &w, addr_ok);
+				len = vc_handle_data(dev, &w, addr_ok);
 			ue = &vq->used->ring[used_idx % vq->num];
 			ue->id = head;
 			ue->len = len;
@@ -274,7 +287,9 @@ static void *vq_thread(void *argp)
 			}
 		}
 		vq_notify_enable(dev, vq, true);
-		if (__atomic_load_n(&vq->avail->idx, __ATOMIC_SEQ_CST) != vq->last_avail) {
+		uint16_t now_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_SEQ_CST);
+
+		if (now_idx != vq->last_avail && (uint16_t)(now_idx - vq->last_avail) <= vq->num) {
 			/* raced with the driver: it saw notifications off */
 			nrace++;
 			vq_notify_enable(dev, vq, false);
