@@ -5,7 +5,8 @@
  * watches each queue's call eventfd in its io_uring and calls our poll,
  * which reaps used entries and completes descriptors.
  *
- * Engine spec: "virtio:SOCKET_PATH[?qsize=N&queues=N&arena=MiB]"
+ * Engine spec: "virtio:SOCKET_PATH[?qsize=N&queues=N&arena=MiB&ubuf=MiB]"
+ * (ubuf reserves arena memory for atx__virtio_buf_alloc: zero-copy buffers)
  * (the core splits the engine list on ',' so options use '?' and '&').
  *
  * The device going away (backend killed, socket closed) is noticed by
@@ -65,6 +66,8 @@ static int parse_args(const char *args, char **path, struct vc_dev_opts *o)
 			o->max_queues = (unsigned)v;
 		else if (!strcmp(tok, "arena"))
 			o->arena_size = (size_t)v << 20;
+		else if (!strcmp(tok, "ubuf"))
+			o->ubuf_size = (size_t)v << 20;
 		else
 			goto err_free;
 	}
@@ -315,6 +318,27 @@ static int vc_poll(struct atx_chan *chan, unsigned budget)
 		atx_engine_unblock(chan);
 	}
 	return n;
+}
+
+void *atx__virtio_buf_alloc(struct atx_chan *chan, size_t len)
+{
+	struct atx_chan_info ci;
+	struct vc_dev *d;
+	size_t off;
+
+	atx_chan_info(chan, &ci);
+	if (strncmp(ci.engine, "virtio", 6) || !eng_of(chan)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	d = &eng_of(chan)->dev;
+	off = (d->ubuf_used + 63) & ~(size_t)63;
+	if (off > d->ubuf_size || len > d->ubuf_size - off) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	d->ubuf_used = off + len;
+	return d->ubuf + off;
 }
 
 const struct atx_engine_ops atx_virtio_engine_ops = {

@@ -270,7 +270,7 @@ int atx__vc_dev_init(struct vc_dev *d, struct vc_transport *t, const struct vc_d
 		 * request touches them.
 		 */
 		asize = (size_t)d->nqueues * qsize * (VC_MAX_BOUNCE + sizeof(struct vc_hdr) + 256) +
-			VC_MAX_BOUNCE + (1u << 20);
+			VC_MAX_BOUNCE + (1u << 20) + (o ? o->ubuf_size : 0);
 		if (asize < VC_DEFAULT_ARENA)
 			asize = VC_DEFAULT_ARENA;
 	}
@@ -292,6 +292,15 @@ int atx__vc_dev_init(struct vc_dev *d, struct vc_transport *t, const struct vc_d
 		err = queue_layout(d, &d->ctrl, d->cfg.max_dataqueues, VC_CTRL_QSIZE);
 		if (err)
 			goto err_free_queues;
+	}
+	if (o && o->ubuf_size) {
+		/* caller-visible buffers the device reads and writes in place */
+		d->ubuf = atx__arena_alloc(&d->arena, o->ubuf_size, 4096);
+		if (!d->ubuf) {
+			err = -ENOMEM;
+			goto err_free_queues;
+		}
+		d->ubuf_size = o->ubuf_size;
 	}
 	/* the rest of the arena is bounce space, split evenly over the slots */
 	size_t left = d->arena.size - d->arena.used - 4096;
@@ -696,8 +705,27 @@ int atx__vc_build(struct vc_dev *d, struct vc_queue *q, unsigned slot, struct at
 		aad_b = b;
 		memcpy(aad_b, op->u.crypto.aad, aad_len);
 	}
-	src_b = b + al64(aad_len);
-	gather(src_b, op->u.crypto.src, op->u.crypto.src_cnt, len);
+	/*
+	 * Buffers already in the arena (atx__virtio_buf_alloc) go to the
+	 * device as they are.  Not for AEAD decrypt, whose source stream is
+	 * ciphertext || tag in one piece, nor - on the destination side -
+	 * for anything that verifies: a failed check must not leave
+	 * plaintext in the caller's buffer.
+	 */
+	const struct iovec *siov = op->u.crypto.src, *diov = op->u.crypto.dst;
+	bool src_direct = op->u.crypto.src_cnt == 1 &&
+			  !(s->svc == ATX_SVC_AEAD && s->dir == ATX_DECRYPT) &&
+			  atx__arena_contains(&d->arena, siov[0].iov_base, len);
+	bool dst_direct = diov && op->u.crypto.dst_cnt == 1 &&
+			  (s->svc == ATX_SVC_CIPHER ||
+			   (s->svc == ATX_SVC_CHAIN && s->dir == ATX_ENCRYPT)) &&
+			  atx__arena_contains(&d->arena, diov[0].iov_base, len);
+	if (src_direct) {
+		src_b = siov[0].iov_base;
+	} else {
+		src_b = b + al64(aad_len);
+		gather(src_b, siov, op->u.crypto.src_cnt, len);
+	}
 
 	bufs[n++] = (struct vq_buf){ r, sizeof(*r), false };
 	switch (s->svc) {
@@ -752,8 +780,12 @@ int atx__vc_build(struct vc_dev *d, struct vc_queue *q, unsigned slot, struct at
 	if (s->svc != ATX_SVC_HASH && s->svc != ATX_SVC_MAC) {
 		size_t dst_len = len + (s->svc == ATX_SVC_AEAD && s->dir == ATX_ENCRYPT ? tag : 0);
 
-		dst_b = src_b + al64(len + tag);
-		sl->dst_b = dst_b;
+		if (dst_direct) {
+			dst_b = diov[0].iov_base;       /* nothing to copy out */
+		} else {
+			dst_b = b + al64(aad_len) + al64(len + tag);
+			sl->dst_b = dst_b;
+		}
 		sl->dst_len = (uint32_t)len;
 		if (s->svc == ATX_SVC_AEAD && s->dir == ATX_ENCRYPT)
 			sl->tag_len = (uint32_t)tag;
@@ -769,7 +801,7 @@ int atx__vc_build(struct vc_dev *d, struct vc_queue *q, unsigned slot, struct at
 	}
 	bufs[n++] = (struct vq_buf){ &h->status, 1, true };
 	/* src in, aad in, dst out: each a buffer copied through the arena */
-	*bounced = 1 + (aad_len != 0) + (dst_b != NULL);
+	*bounced = (!src_direct && len) + (aad_len != 0) + (sl->dst_b != NULL);
 	return (int)n;
 }
 

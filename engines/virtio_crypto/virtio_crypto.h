@@ -78,6 +78,8 @@ struct vc_dev {
 	bool msg_sessions;
 	bool dead;
 	uint64_t sessions_live;
+	uint8_t *ubuf;                  /* arena part handed out by atx__virtio_buf_alloc */
+	size_t ubuf_size, ubuf_used;
 };
 
 struct vc_dev_opts {
@@ -85,7 +87,17 @@ struct vc_dev_opts {
 	unsigned qsize;         /* 0 = 256 */
 	unsigned max_queues;    /* 0 = as many as the device has (<= 16) */
 	int timeout_ms;         /* connect/answer timeout; 0 = 5000 */
+	size_t ubuf_size;       /* arena bytes reserved for zero-copy caller buffers */
 };
+
+/*
+ * atx__virtio_buf_alloc - memory the device of @chan reads and writes in
+ * place (no bounce): from the "ubuf=MiB" reserve of the engine spec.
+ * Never freed before the context.  NULL with errno ENOMEM when the
+ * reserve is exhausted, EINVAL when @chan is not a virtio channel.  The
+ * engine side of the proposed atx_buf_alloc().
+ */
+void *atx__virtio_buf_alloc(struct atx_chan *chan, size_t len);
 
 /* Bring a device up over @t (which becomes owned by @d). 0 or -errno. */
 int atx__vc_dev_init(struct vc_dev *d, struct vc_transport *t, const struct vc_dev_opts *o);

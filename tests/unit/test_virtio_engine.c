@@ -317,7 +317,7 @@ static double ts_ns(clockid_t c)
 	return t.tv_sec * 1e9 + t.tv_nsec;
 }
 
-static void test_bench_xts_qd128(void **state)
+static void run_bench(bool zero_copy)
 {
 	static const char *const args[] = { NULL };
 	const char *env = getenv("ATX_VIRTIO_BENCH_OPS");
@@ -336,11 +336,15 @@ static void test_bench_xts_qd128(void **state)
 	CPU_SET(0, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 
-	b.ctx = ctx_with(d.spec);
+	char spec[256];
+	snprintf(spec, sizeof(spec), "%s%s", d.spec, zero_copy ? "?ubuf=1" : "");
+	b.ctx = ctx_with(spec);
 	for (int i = 0; i < 64; i++)
 		key[i] = (uint8_t)(i * 5 + 3);
 	b.s = xts_session(b.ctx, key, 64);
-	b.buf = aligned_alloc(64, (size_t)QD * 4096);
+	b.buf = zero_copy ? atx__virtio_buf_alloc(virtio_chan(b.ctx), (size_t)QD * 4096) :
+			    aligned_alloc(64, (size_t)QD * 4096);
+	assert_non_null(b.buf);
 	memset(b.buf, 0x5a, (size_t)QD * 4096);
 	b.total = total;
 	the_bench = &b;
@@ -356,20 +360,74 @@ static void test_bench_xts_qd128(void **state)
 	struct atx_chan_stats st;
 	atx_chan_stats(virtio_chan(b.ctx), &st);
 	struct vc_queue *q = atx_chan_priv(virtio_chan(b.ctx));
-	printf("virtio bench: aes-256-xts 4096 B, queue depth %d, %u requests: "
+	printf("virtio bench (%s): aes-256-xts 4096 B, queue depth %d, %u requests: "
 	       "%.0f req/s (%.2f GB/s), driver-side CPU %.0f ns/req, ring full %lu times, "
 	       "%.3f kicks/req (%lu suppressed), %.3f wake-ups/req\n",
-	       QD, total, total / ((w1 - w0) / 1e9), total * 4096.0 / (w1 - w0),
+	       zero_copy ? "zero-copy" : "bounced", QD, total, total / ((w1 - w0) / 1e9), total * 4096.0 / (w1 - w0),
 	       (c1 - c0) / total, (unsigned long)st.busy, (double)q->vq.kicks / total,
 	       (unsigned long)q->vq.kicks_suppressed, (double)q->polls / total);
+	assert_int_equal(st.bounced, zero_copy ? 0 : 2 * (uint64_t)total);
 	atx_session_free(b.s);
 	atx_ctx_free(b.ctx);
-	free(b.buf);
+	if (!zero_copy)
+		free(b.buf);
 	daemon_stop(&d);
 	CPU_ZERO(&set);
 	for (int i = 0; i < CPU_SETSIZE && i < 64; i++)
 		CPU_SET(i, &set);
 	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void test_bench_xts_qd128(void **state)
+{
+	run_bench(false);
+}
+
+static void test_bench_xts_qd128_zero_copy(void **state)
+{
+	run_bench(true);
+}
+
+/* Buffers from the arena go to the device as they are: same bytes, no bounce. */
+static void test_zero_copy_buffers(void **state)
+{
+	struct daemon d;
+	uint8_t key[32], iv[16] = { 1, 2, 3 }, ref[8192];
+	char spec[256];
+
+	if (!vcryptod[0] && !find_vcryptod())
+		skip();
+	assert_int_equal(daemon_start(&d, NULL, -1), 0);
+	snprintf(spec, sizeof(spec), "%s?ubuf=1", d.spec);
+	struct atx_ctx *ctx = ctx_with(spec);
+	struct atx_chan *chan = virtio_chan(ctx);
+	uint8_t *src = atx__virtio_buf_alloc(chan, 8192), *dst = atx__virtio_buf_alloc(chan, 8192);
+	assert_non_null(src);
+	assert_non_null(dst);
+	assert_null(atx__virtio_buf_alloc(chan, 2u << 20));
+	for (int i = 0; i < 32; i++)
+		key[i] = (uint8_t)(i * 11 + 1);
+	for (int i = 0; i < 8192; i++)
+		src[i] = (uint8_t)(i * 13);
+	struct atx_session *s = xts_session(ctx, key, 32);
+	struct atx_tx *tx = atx_cipher(ctx, s, dst, src, 8192, iv, NULL);
+	assert_non_null(tx);
+	assert_int_equal(atx_wait(tx), 0);
+	atx_tx_ack(tx);
+	xts_ref(key, 32, iv, src, ref, 8192);
+	assert_memory_equal(dst, ref, 8192);
+	/* in place, in the arena */
+	tx = atx_cipher(ctx, s, src, src, 8192, iv, NULL);
+	assert_int_equal(atx_wait(tx), 0);
+	atx_tx_ack(tx);
+	assert_memory_equal(src, ref, 8192);
+	struct atx_chan_stats st;
+	atx_chan_stats(chan, &st);
+	assert_int_equal(st.ops, 2);
+	assert_int_equal(st.bounced, 0);
+	atx_session_free(s);
+	atx_ctx_free(ctx);
+	daemon_stop(&d);
 }
 
 int main(void)
@@ -378,7 +436,9 @@ int main(void)
 		cmocka_unit_test(test_status_table),
 		cmocka_unit_test(test_small_ring_backpressure),
 		cmocka_unit_test(test_oversize),
+		cmocka_unit_test(test_zero_copy_buffers),
 		cmocka_unit_test(test_bench_xts_qd128),
+		cmocka_unit_test(test_bench_xts_qd128_zero_copy),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
