@@ -140,6 +140,9 @@ _Static_assert(sizeof(struct vhost_user_config) == 12 + 256, "vhost_user_config 
  * The two pointer fields are meaningless across processes (DPDK fills them
  * in its own address space); senders zero them, receivers ignore them.
  * CLOSE_CRYPTO_SESSION payload is a u64 session id.
+ * atx-vcryptod also accepts op_code HASH/MAC/AEAD_CREATE_SESSION here
+ * (hash_algo carries the hash or MAC id, cipher_algo the AEAD id, dir the
+ * AEAD direction); its ids share one namespace with control-queue sessions.
  */
 #define VHOST_USER_CRYPTO_MAX_CIPHER_KEY_LENGTH	64
 #define VHOST_USER_CRYPTO_MAX_HMAC_KEY_LENGTH	512

@@ -482,6 +482,25 @@ _Static_assert(sizeof(struct virtio_crypto_op_ctrl_req) == 72, "op_ctrl_req is 7
  *
  * The readable and writable parts may each be split over any number of
  * descriptors at any byte boundary; the device treats each as one stream.
+ *
+ * What atx-vcryptod (tools/vcryptod) does where the spec is silent; atx's
+ * driver may rely on it:
+ *   - dst_data starts at the first writable byte, hash_result follows it,
+ *     the inhdr status is the LAST writable byte.
+ *   - used.len: the whole writable length when a status was written; 0
+ *     when the chain was malformed (loop, index out of range, bad indirect
+ *     table) or has no writable byte.  Then nothing was written: treat it
+ *     as VIRTIO_CRYPTO_ERR.  A descriptor outside the memory table, or a
+ *     readable one after a writable one, gets BADMSG in the status.
+ *   - CIPHER: dst_data_len == src_data_len; the opcode (ENCRYPT/DECRYPT)
+ *     gives the direction, not the session's op.
+ *   - ALGORITHM_CHAINING: dst_data_len == src_data_len; dst_data is
+ *     src_data with [cipher_start_src_offset, +len_to_cipher) transformed;
+ *     the hash/HMAC covers aad || [hash_start_src_offset, +len_to_hash) of
+ *     the OUTPUT for CIPHER_THEN_HASH, of the INPUT for HASH_THEN_CIPHER.
+ *   - HASH, MAC: hash_result_len <= the digest size truncates it.
+ *   - Control queue: create writes struct virtio_crypto_session_input at
+ *     the start of the writable part, destroy one status byte there.
  */
 
 struct virtio_crypto_op_header {
