@@ -415,3 +415,34 @@ def test_output_device_refused(work):
     make_plain(d / "p", 1000)
     r = run("encrypt", "-i", d / "p", "-o", "/dev/null", "--key-file", kf)
     assert r.returncode == 2 and "not a regular file" in r.stderr
+
+
+@pytest.mark.parametrize("size", [1, 511, 512, 4095, 4096, 4097, 256 * 1024, 256 * 1024 + 1])
+@pytest.mark.parametrize("ss", [512, 4096])
+def test_edge_sizes(work, size, ss):
+    d, key, kf = work
+    plain = make_plain(d / "p", size, seed=size)
+    r = run("encrypt", "-i", d / "p", "-o", d / "e", "--key-file", kf, "--sector-size", ss,
+            "--integrity", "hmac-sha256")
+    assert r.returncode == 0, r.stderr
+    check_image(d / "e", key, plain)
+    r = run("decrypt", "-i", d / "e", "-o", d / "d", "--key-file", kf)
+    assert r.returncode == 0, r.stderr
+    assert (d / "d").read_bytes() == plain
+
+
+def test_empty_input_refused(work):
+    d, _, kf = work
+    (d / "p").write_bytes(b"")
+    r = run("encrypt", "-i", d / "p", "-o", d / "e", "--key-file", kf)
+    assert r.returncode == 2 and "empty" in r.stderr
+    assert not (d / "e").exists() and leftovers(d, "e.tmp") == []
+
+
+def test_big_chunks_small_queue(work):
+    d, key, kf = work
+    plain = make_plain(d / "p", 5 * 1024 * 1024 + 77)
+    r = run("encrypt", "-i", d / "p", "-o", d / "e", "--key-file", kf, "--sector-size", 512,
+            "--chunk-size", 4 * 1024 * 1024, "--queue-depth", 1)
+    assert r.returncode == 0, r.stderr
+    check_image(d / "e", key, plain)
