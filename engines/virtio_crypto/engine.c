@@ -5,8 +5,10 @@
  * watches each queue's call eventfd in its io_uring and calls our poll,
  * which reaps used entries and completes descriptors.
  *
- * Engine spec: "virtio:SOCKET_PATH[?qsize=N&queues=N&arena=MiB&ubuf=MiB]"
- * (ubuf reserves arena memory for atx__virtio_buf_alloc: zero-copy buffers)
+ * Engine spec: "virtio:SOCKET_PATH[?qsize=N&queues=N&arena=MiB&ubuf=MiB&ctrlq=1]"
+ * (ubuf reserves arena memory for atx__virtio_buf_alloc: zero-copy buffers;
+ * ctrlq=1 creates sessions on the control queue even when the backend
+ * offers session messages)
  * (the core splits the engine list on ',' so options use '?' and '&').
  *
  * The device going away (backend killed, socket closed) is noticed by
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include "atx_engine.h"
+#include "virtio_crypto/vhost_user_proto.h"
 #include "virtio_crypto/virtio_crypto.h"
 
 #define VC_CONNECT_TIMEOUT_MS 3000
@@ -36,7 +39,7 @@ static struct vc_engine *eng_of(struct atx_chan *chan)
 	return atx_engine_priv(atx_chan_engine(chan));
 }
 
-static int parse_args(const char *args, char **path, struct vc_dev_opts *o)
+static int parse_args(const char *args, char **path, struct vc_dev_opts *o, bool *ctrlq)
 {
 	char *s, *q, *tok, *save;
 
@@ -68,6 +71,8 @@ static int parse_args(const char *args, char **path, struct vc_dev_opts *o)
 			o->arena_size = (size_t)v << 20;
 		else if (!strcmp(tok, "ubuf"))
 			o->ubuf_size = (size_t)v << 20;
+		else if (!strcmp(tok, "ctrlq"))
+			*ctrlq = v != 0;
 		else
 			goto err_free;
 	}
@@ -107,7 +112,9 @@ static int vc_attach(struct atx_engine *e, const char *args)
 	char *path = NULL;
 	int err;
 
-	err = parse_args(args, &path, &o);
+	bool ctrlq = false;
+
+	err = parse_args(args, &path, &o, &ctrlq);
 	if (err)
 		return err;
 	ve = calloc(1, sizeof(*ve));
@@ -116,7 +123,9 @@ static int vc_attach(struct atx_engine *e, const char *args)
 		goto err_free_path;
 	}
 	ve->e = e;
-	err = atx__vhost_user_open(path, VC_CONNECT_TIMEOUT_MS, &t);
+	/* ctrlq=1: sessions on the control queue even if the backend takes messages */
+	err = atx__vhost_user_open(path, VC_CONNECT_TIMEOUT_MS,
+				   ctrlq ? ~(1ull << VHOST_USER_PROTOCOL_F_CRYPTO_SESSION) : ~0ull, &t);
 	if (err)
 		goto err_free_ve;
 	err = atx__vc_dev_init(&ve->dev, t, &o);  /* owns t from here, even on failure */

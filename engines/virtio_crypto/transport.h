@@ -121,7 +121,12 @@ struct vc_transport {
 	const struct vc_transport_ops *ops;
 };
 
-/* vhost_user.c: connect to a vhost-user backend's unix socket. 0 or -errno. */
-int atx__vhost_user_open(const char *path, int timeout_ms, struct vc_transport **out);
+/*
+ * vhost_user.c: connect to a vhost-user backend's unix socket and accept
+ * the protocol features it offers within @protocol_mask (bits
+ * VHOST_USER_PROTOCOL_F_*; ~0 = all we know).  0 or -errno.
+ */
+int atx__vhost_user_open(const char *path, int timeout_ms, uint64_t protocol_mask,
+			 struct vc_transport **out);
 
 #endif /* ATX_VIRTIO_TRANSPORT_H */

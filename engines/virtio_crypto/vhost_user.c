@@ -37,6 +37,7 @@ struct vu {
 	uint64_t features;              /* offered by the backend */
 	uint64_t acked;                 /* negotiated */
 	uint64_t protocol;              /* negotiated protocol features */
+	uint64_t protocol_mask;         /* protocol features we may accept */
 	int kick[VU_MAX_QUEUES];
 	int call[VU_MAX_QUEUES];
 };
@@ -234,7 +235,8 @@ static int vu_reconnect_without_config(struct vu *u)
 		u->dead = true;
 		return u->sock;
 	}
-	err = vu_handshake(u, ~(1ull << VHOST_USER_PROTOCOL_F_CONFIG));
+	u->protocol_mask &= ~(1ull << VHOST_USER_PROTOCOL_F_CONFIG);
+	err = vu_handshake(u, u->protocol_mask);
 	if (!err)
 		err = vu_request(u, VHOST_USER_SET_FEATURES, &acked, sizeof(acked), NULL, 0);
 	if (err) {
@@ -512,7 +514,8 @@ static int vu_handshake(struct vu *u, uint64_t protocol_mask)
 	return vu_request(u, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0);
 }
 
-int atx__vhost_user_open(const char *path, int timeout_ms, struct vc_transport **out)
+int atx__vhost_user_open(const char *path, int timeout_ms, uint64_t protocol_mask,
+			 struct vc_transport **out)
 {
 	struct vu *u = calloc(1, sizeof(*u));
 	int err;
@@ -532,7 +535,8 @@ int atx__vhost_user_open(const char *path, int timeout_ms, struct vc_transport *
 		err = u->sock;
 		goto err_free;
 	}
-	err = vu_handshake(u, ~0ull);
+	u->protocol_mask = protocol_mask;
+	err = vu_handshake(u, protocol_mask);
 	if (err)
 		goto err_close;
 	*out = &u->t;

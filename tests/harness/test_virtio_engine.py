@@ -68,9 +68,11 @@ class Daemon:
         # the probe connection above made the daemon reset once; give it a moment
         time.sleep(0.05)
 
+    suffix = ""
+
     @property
     def spec(self):
-        return "virtio:" + self.sock
+        return "virtio:" + self.sock + self.suffix
 
     def stop(self):
         if self.p.poll() is None:
@@ -80,9 +82,13 @@ class Daemon:
         return self.log.read()
 
 
-@pytest.fixture
-def dev():
+@pytest.fixture(params=["msg", "ctrlq"])
+def dev(request):
+    """A two-queue device; sessions by vhost-user message, or on the
+    control queue (ctrlq=1 hides the backend's CRYPTO_SESSION feature)."""
     d = Daemon("--queues", "2")
+    if request.param == "ctrlq":
+        d.suffix = "?ctrlq=1"
     yield d
     d.stop()
 
