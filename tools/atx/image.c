@@ -550,6 +550,12 @@ static void progress_draw(struct img_job *j, bool final)
 	fflush(stderr);
 }
 
+/* aligned_alloc wants the size to be a multiple of the alignment. */
+static void *alloc_aligned(size_t align, size_t size)
+{
+	return aligned_alloc(align, (size + align - 1) / align * align);
+}
+
 static int chunks_alloc(struct img_job *j)
 {
 	size_t ss = j->hdr.sector_size, ts = j->hdr.tag_size ? j->hdr.tag_size : 4;
@@ -562,10 +568,10 @@ static int chunks_alloc(struct img_job *j)
 		struct chunk *c = &j->chunks[i];
 
 		c->job = j;
-		c->buf = aligned_alloc(4096, j->spc * ss);
-		c->out = j->mode == MODE_DECRYPT ? aligned_alloc(4096, j->spc * ss) : NULL;
-		c->tags = aligned_alloc(64, j->spc * ts);
-		c->calc = aligned_alloc(64, j->spc * ts);
+		c->buf = alloc_aligned(4096, j->spc * ss);
+		c->out = j->mode == MODE_DECRYPT ? alloc_aligned(4096, j->spc * ss) : NULL;
+		c->tags = alloc_aligned(64, j->spc * ts);
+		c->calc = alloc_aligned(64, j->spc * ts);
 		c->snum = calloc(j->spc, sizeof(*c->snum));
 		c->iov = calloc(2 * j->spc, sizeof(*c->iov));
 		c->txs = calloc(2 * j->spc + 2, sizeof(*c->txs));
