@@ -383,3 +383,46 @@ def test_backend_exits(rng):
             assert s2.engine != "virtio0"
     finally:
         d.stop()
+
+
+# ---- backends that misbehave during bring-up -----------------------------
+
+def _fake_backend(behaviour):
+    """A unix socket 'backend' that accepts and then either never answers
+    ("silent") or hangs up after reading the first message ("hangup")."""
+    import threading
+    d = tempfile.mkdtemp(prefix="atx-vc-fake-")
+    path = os.path.join(d, "fake.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(path)
+    srv.listen(1)
+    conns = []
+
+    def run():
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            return
+        conns.append(c)
+        if behaviour == "hangup":
+            c.recv(12)
+            c.close()
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return path, srv, conns
+
+
+@pytest.mark.parametrize("behaviour", ["silent", "hangup"])
+def test_bringup_is_bounded(behaviour):
+    path, srv, conns = _fake_backend(behaviour)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(atx.AtxError) as e:
+            atx.Context(engines="virtio:" + path)
+        took = time.monotonic() - t0
+        assert e.value.status in (-errno.EIO, -errno.ETIMEDOUT, -errno.ENODEV), e.value
+        assert took < 15, "bring-up against a %s backend took %.1f s" % (behaviour, took)
+    finally:
+        srv.close()
+        for c in conns:
+            c.close()
