@@ -298,3 +298,27 @@ def test_info(atx_bin):
         assert a["priority"][a["engine"]] == max(p for p in a["priority"].values() if p), a
     assert any("cipher" in c["caps"] for c in j["channels"])
     assert "crc32c" in j["capabilities"]
+
+
+# ---- CIPHER+MAC chains through `atx aead` ----
+
+@pytest.mark.parametrize("name", ["aes-256-cbc+hmac-sha256", "aes-128-ctr+aes-128-cmac"])
+def test_aead_chain(atx_bin, tmp_path, name):
+    cipher, mac = name.split("+")
+    key, akey = V.cipher_key(RNG, cipher), rand(RNG, V.CMACS.get(mac, 20))
+    iv, aad, data = rand(RNG, 16), rand(RNG, 9), rand(RNG, 48000)
+    ct = V.cipher(cipher, key, iv, data)
+    want = ct + V.mac(mac, akey, aad + ct)
+    (tmp_path / "ak").write_bytes(akey)
+    base = ["aead", "-a", name, "-K", key.hex(), "--iv", iv.hex(), "--aad", aad.hex()]
+    r = run(atx_bin, *base, "--auth-key", akey.hex(), "-e", data=data, check=0)
+    assert r.stdout == want
+    r = run(atx_bin, *base, "--auth-key-file", tmp_path / "ak", "-d", data=want, check=0)
+    assert r.stdout == data
+    r = run(atx_bin, *base, "--auth-key", akey.hex(), "-d", data=want[:-1] + b"\0")
+    assert r.returncode == 1 and r.stdout == b""
+    r = run(atx_bin, *base, "--auth-key", akey.hex(), "--tag-len", 12, "-e", data=data, check=0)
+    assert r.stdout == want[:len(ct) + 12]
+    one_line_error(run(atx_bin, *base, "-e", data=data), "key")
+    one_line_error(run(atx_bin, "aead", "-a", "aes-128-gcm", "-K", "00" * 16, "--iv", "00" * 12,
+                       "--auth-key", "00", "-e"), "--auth-key")

@@ -413,7 +413,8 @@ int cli_alg(const char *name, enum atx_service svc, struct atx_session_params *p
 	p->size = sizeof(*p);
 	if (atx_alg_parse(name, p, &kl) < 0)
 		return cli_err("unknown algorithm %s (atx info lists them)", name);
-	if (p->service != svc)
+	/* A CHAIN (cipher+MAC) is used like an AEAD: atx aead takes both. */
+	if (p->service != svc && !(svc == ATX_SVC_AEAD && p->service == ATX_SVC_CHAIN))
 		return cli_err("%s is not a %s algorithm (try atx %s)", name,
 			       svc == ATX_SVC_HASH ? "digest" : cli_service_name(svc),
 			       cli_service_name(p->service));

@@ -46,6 +46,8 @@ enum {
 	OPT_VERIFY,
 	OPT_BINARY,
 	OPT_SEED,
+	OPT_AUTH_KEY,
+	OPT_AUTH_KEY_FILE,
 };
 
 struct xf_opts {
@@ -55,6 +57,8 @@ struct xf_opts {
 	const char *engine;
 	const char *key_file;
 	char *key_hex;          /* wiped once decoded */
+	char *auth_key_hex;     /* CHAIN's MAC key, wiped once decoded */
+	const char *auth_key_file;
 	const char *iv_hex;
 	const char *aad_hex;
 	const char *verify_hex;
@@ -95,15 +99,21 @@ static int xf_parse(int argc, char **argv, const char *shortopts,
 		case OPT_VERIFY: o->verify_hex = optarg; break;
 		case OPT_BINARY: o->binary = true; break;
 		case OPT_SEED: o->seed_hex = optarg; break;
+		case OPT_AUTH_KEY: o->auth_key_hex = optarg; break;
+		case OPT_AUTH_KEY_FILE: o->auth_key_file = optarg; break;
 		default:
 			if (o->key_hex)
 				explicit_bzero(o->key_hex, strlen(o->key_hex));
+			if (o->auth_key_hex)
+				explicit_bzero(o->auth_key_hex, strlen(o->auth_key_hex));
 			return cli_bad_option(argv, optopt);
 		}
 	}
 	if (optind < argc) {
 		if (o->key_hex)
 			explicit_bzero(o->key_hex, strlen(o->key_hex));
+		if (o->auth_key_hex)
+			explicit_bzero(o->auth_key_hex, strlen(o->auth_key_hex));
 		return cli_err("unexpected argument '%s' (input is -i FILE or stdin)", argv[optind]);
 	}
 	return -1;
@@ -592,9 +602,13 @@ int cmd_mac(int argc, char **argv)
 static const char aead_usage[] =
 	"usage: atx aead -a ALG -e|-d (-K HEX | --key-file FILE) --iv HEX\n"
 	"                [--aad HEX] [--tag-len N] [-i IN] [-o OUT] [--engine E]\n"
+	"                [--auth-key HEX | --auth-key-file FILE]\n"
 	"\n"
-	"ALG: aes-128-gcm aes-256-gcm aes-128-ccm aes-256-ccm chacha20-poly1305.\n"
-	"Encryption writes the ciphertext followed by the tag (default 16 bytes).\n"
+	"ALG: aes-128-gcm aes-256-gcm aes-128-ccm aes-256-ccm chacha20-poly1305,\n"
+	"or CIPHER+MAC (aes-256-cbc+hmac-sha256: encrypt-then-MAC over AAD and\n"
+	"ciphertext) with its MAC key in --auth-key HEX | --auth-key-file FILE.\n"
+	"Encryption writes the ciphertext followed by the tag (default 16 bytes,\n"
+	"the whole MAC for CIPHER+MAC).\n"
 	"Decryption takes the same, verifies the tag and only then writes the\n"
 	"plaintext: the whole message is held in memory (max 1 GiB) and nothing is\n"
 	"written when the tag does not verify.\n"
@@ -612,6 +626,8 @@ int cmd_aead(int argc, char **argv)
 		{ "iv", required_argument, NULL, OPT_IV },
 		{ "aad", required_argument, NULL, OPT_AAD },
 		{ "tag-len", required_argument, NULL, OPT_TAG_LEN },
+		{ "auth-key", required_argument, NULL, OPT_AUTH_KEY },
+		{ "auth-key-file", required_argument, NULL, OPT_AUTH_KEY_FILE },
 		{ "in", required_argument, NULL, 'i' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "engine", required_argument, NULL, OPT_ENGINE },
@@ -622,8 +638,9 @@ int cmd_aead(int argc, char **argv)
 	struct atx_ctx *ctx = NULL;
 	struct cli_out out = { .fd = -1 };
 	struct xf_opts o;
-	uint8_t *key = NULL, *iv = NULL, *aad = NULL, *buf = NULL, *dst = NULL;
-	size_t key_len = 0, iv_len = 0, aad_len = 0, len = 0, tag_len = 16, want_key, ct_len;
+	uint8_t *key = NULL, *akey = NULL, *iv = NULL, *aad = NULL, *buf = NULL, *dst = NULL;
+	size_t key_len = 0, akey_len = 0, iv_len = 0, aad_len = 0, len = 0, tag_len = 16;
+	size_t want_key, ct_len = 0, tag_max = 16;
 	int ret, st, in = -1;
 
 	cli_set_cmd("aead");
@@ -643,6 +660,17 @@ int cmd_aead(int argc, char **argv)
 	ret = key_check(o.alg, want_key, key_len);
 	if (ret)
 		goto out;
+	if (p.service == ATX_SVC_CHAIN) {
+		ret = cli_key_load(o.auth_key_hex, o.auth_key_file, &akey, &akey_len);
+		if (ret)
+			goto out;
+		tag_max = tag_len = atx__digest_max(&p);
+	} else if (o.auth_key_hex || o.auth_key_file) {
+		if (o.auth_key_hex)
+			explicit_bzero(o.auth_key_hex, strlen(o.auth_key_hex));
+		ret = cli_err("%s takes no --auth-key (only CIPHER+MAC chains do)", o.alg);
+		goto out;
+	}
 	if (!o.iv_hex) {
 		ret = cli_err("--iv HEX (the nonce) is required for %s", o.alg);
 		goto out;
@@ -656,8 +684,9 @@ int cmd_aead(int argc, char **argv)
 		char *end;
 		unsigned long v = strtoul(o.tag_len, &end, 10);
 
-		if (*end || end == o.tag_len || v == 0 || v > 16) {
-			ret = cli_err("--tag-len must be 1..16, got '%s'", o.tag_len);
+		if (*end || end == o.tag_len || v == 0 || v > tag_max) {
+			ret = cli_err("--tag-len must be 1..%zu for %s, got '%s'", tag_max, o.alg,
+				      o.tag_len);
 			goto out;
 		}
 		tag_len = v;
@@ -668,10 +697,15 @@ int cmd_aead(int argc, char **argv)
 	p.dir = (enum atx_dir)o.dir;
 	p.key = key;
 	p.key_len = key_len;
+	p.auth_key = akey;
+	p.auth_key_len = akey_len;
 	p.digest_len = tag_len;
+	/* Encrypt-then-MAC; its inverse verifies before it decrypts. */
+	p.chain_order = p.dir == ATX_DECRYPT ? ATX_CHAIN_MAC_THEN_ENC : ATX_CHAIN_ENC_THEN_MAC;
 	ret = session_open(ctx, &p, o.alg, &s);
 	cli_key_free(key, key_len);
-	key = NULL;
+	cli_key_free(akey, akey_len);
+	key = akey = NULL;
 	if (ret)
 		goto out;
 	in = cli_in_open(o.in);
@@ -724,6 +758,7 @@ out:
 	if (ctx)
 		atx_ctx_free(ctx);
 	cli_key_free(key, key_len);
+	cli_key_free(akey, akey_len);
 	free(iv);
 	free(aad);
 	if (buf)
