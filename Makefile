@@ -61,7 +61,9 @@ PROGS := $(strip $(if $(TOOL_SRCS),$(O)/atx) $(if $(VCRYPTOD_SRCS),$(O)/atx-vcry
 all: config.mk lib $(PROGS) $(O)/atx.pc
 
 lib: $(STATIC) $(SHARED)
-tests: $(TESTS)
+# Unit tests may run the programs (test_virtio_engine starts
+# BUILD/atx-vcryptod), so each variant builds them next to its tests.
+tests: $(TESTS) $(PROGS)
 
 # Run ./configure when config.mk is missing.  As root (a fresh Debian
 # machine, CI) it runs with ATX_INSTALL_DEPS=1, which apt-get installs the
