@@ -8,7 +8,9 @@
  * Engine spec: "virtio:SOCKET_PATH[?qsize=N&queues=N&arena=MiB&ubuf=MiB&ctrlq=1]"
  * (ubuf reserves arena memory for atx__virtio_buf_alloc: zero-copy buffers;
  * ctrlq=1 creates sessions on the control queue even when the backend
- * offers session messages)
+ * offers session messages; timeout=S fails everything in flight with
+ * -ETIMEDOUT and retires the device when a queue holds work and makes no
+ * progress for S seconds, 0 = never, default 30)
  * (the core splits the engine list on ',' so options use '?' and '&').
  *
  * The device going away (backend killed, socket closed) is noticed by
@@ -21,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atx_engine.h"
@@ -29,9 +33,14 @@
 
 #define VC_CONNECT_TIMEOUT_MS 3000
 
+#define VC_DEFAULT_TIMEOUT_S 30
+
 struct vc_engine {
 	struct atx_engine *e;
 	struct vc_dev dev;
+	int timer_fd;           /* 1 s watchdog tick, watched on queue 0; -1 none */
+	unsigned timeout_s;     /* no progress for this long with work in flight = dead */
+	time_t wd_last;         /* CLOCK_MONOTONIC_COARSE second of the last check */
 };
 
 static struct vc_engine *eng_of(struct atx_chan *chan)
@@ -39,7 +48,8 @@ static struct vc_engine *eng_of(struct atx_chan *chan)
 	return atx_engine_priv(atx_chan_engine(chan));
 }
 
-static int parse_args(const char *args, char **path, struct vc_dev_opts *o, bool *ctrlq)
+static int parse_args(const char *args, char **path, struct vc_dev_opts *o, bool *ctrlq,
+		      unsigned *timeout_s)
 {
 	char *s, *q, *tok, *save;
 
@@ -73,6 +83,8 @@ static int parse_args(const char *args, char **path, struct vc_dev_opts *o, bool
 			o->ubuf_size = (size_t)v << 20;
 		else if (!strcmp(tok, "ctrlq"))
 			*ctrlq = v != 0;
+		else if (!strcmp(tok, "timeout"))
+			*timeout_s = (unsigned)v;
 		else
 			goto err_free;
 	}
@@ -113,8 +125,9 @@ static int vc_attach(struct atx_engine *e, const char *args)
 	int err;
 
 	bool ctrlq = false;
+	unsigned timeout_s = VC_DEFAULT_TIMEOUT_S;
 
-	err = parse_args(args, &path, &o, &ctrlq);
+	err = parse_args(args, &path, &o, &ctrlq, &timeout_s);
 	if (err)
 		return err;
 	ve = calloc(1, sizeof(*ve));
@@ -123,6 +136,14 @@ static int vc_attach(struct atx_engine *e, const char *args)
 		goto err_free_path;
 	}
 	ve->e = e;
+	ve->timer_fd = -1;
+	ve->timeout_s = timeout_s;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		ve->wd_last = ts.tv_sec;
+	}
 	/* ctrlq=1: sessions on the control queue even if the backend takes messages */
 	err = atx__vhost_user_open(path, VC_CONNECT_TIMEOUT_MS,
 				   ctrlq ? ~(1ull << VHOST_USER_PROTOCOL_F_CRYPTO_SESSION) : ~0ull, &t);
@@ -151,6 +172,22 @@ static int vc_attach(struct atx_engine *e, const char *args)
 		if (err)
 			goto err_fini_dev;
 	}
+	if (timeout_s) {
+		/*
+		 * A backend that stops answering (DPDK retries a failed request
+		 * forever) must not hang the caller: a 1 s tick checks progress.
+		 */
+		struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+
+		ve->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (ve->timer_fd < 0 || timerfd_settime(ve->timer_fd, 0, &its, NULL) < 0) {
+			err = -errno;
+			goto err_fini_dev;
+		}
+		err = atx_engine_watch_fd(ve->dev.q[0].chan, ve->timer_fd);
+		if (err)
+			goto err_fini_dev;
+	}
 	if (ve->dev.t->ops->hangup_fd) {
 		int fd = ve->dev.t->ops->hangup_fd(ve->dev.t);
 
@@ -164,6 +201,8 @@ static int vc_attach(struct atx_engine *e, const char *args)
 	return 0;
 
 err_fini_dev:
+	if (ve->timer_fd >= 0)
+		close(ve->timer_fd);
 	atx__vc_dev_fini(&ve->dev);
 	atx_engine_set_priv(e, NULL);
 err_free_ve:
@@ -179,6 +218,8 @@ static void vc_detach(struct atx_engine *e)
 
 	if (!ve)
 		return;
+	if (ve->timer_fd >= 0)
+		close(ve->timer_fd);
 	atx__vc_dev_fini(&ve->dev);
 	free(ve);
 	atx_engine_set_priv(e, NULL);
@@ -253,8 +294,12 @@ static int vc_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
 	return ret;
 }
 
-/* The device is gone: fail what it held, retire the channels. */
-static void device_gone(struct vc_engine *ve)
+/*
+ * The device is gone (or stuck): fail what it held with @status, retire
+ * the channels.  A stuck backend is also disconnected, so that it resets
+ * instead of finishing requests we already completed.
+ */
+static void device_gone(struct vc_engine *ve, int status)
 {
 	struct vc_dev *d = &ve->dev;
 	struct vc_slot *sl;
@@ -263,7 +308,11 @@ static void device_gone(struct vc_engine *ve)
 	d->dead = true;
 	for (i = 0; i < d->nqueues; i++)
 		while ((sl = atx__vq_detach_unused(&d->q[i].vq)))
-			atx_engine_complete(sl->tx, -EIO);
+			atx_engine_complete(sl->tx, status);
+	if (status == -ETIMEDOUT && d->t) {
+		d->t->ops->close(d->t);
+		d->t = NULL;
+	}
 	for (i = 0; i < d->nqueues; i++) {
 		struct vc_queue *q = &d->q[i];
 
@@ -272,6 +321,47 @@ static void device_gone(struct vc_engine *ve)
 		q->blocked = false;
 		atx_engine_unblock(q->chan);
 	}
+}
+
+/* A watchdog tick (@ticks seconds): has any queue held work without progress too long? */
+static bool watchdog_expired(struct vc_engine *ve, unsigned ticks)
+{
+	struct vc_dev *d = &ve->dev;
+	bool expired = false;
+
+	for (unsigned i = 0; i < d->nqueues; i++) {
+		struct vc_queue *q = &d->q[i];
+
+		/* completions the device posted but we did not reap yet are progress */
+		if (!q->vq.inflight || q->completed != q->wd_seen ||
+		    q->vq.last_used != __atomic_load_n(&q->vq.used->idx, __ATOMIC_ACQUIRE)) {
+			q->wd_seen = q->completed;
+			q->wd_stall = 0;
+			q->wd_armed = false;
+			continue;
+		}
+		/* count from the first tick that saw the stall: timeout_s..timeout_s+1 s */
+		if (!q->wd_armed) {
+			q->wd_armed = true;
+			continue;
+		}
+		q->wd_stall += ticks;
+		if (q->wd_stall >= ve->timeout_s)
+			expired = true;
+	}
+	return expired;
+}
+
+static bool watchdog_due(struct vc_engine *ve)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	if (ts.tv_sec <= ve->wd_last)
+		return false;
+	unsigned ticks = (unsigned)(ts.tv_sec - ve->wd_last);
+	ve->wd_last = ts.tv_sec;
+	return watchdog_expired(ve, ticks);
 }
 
 static int vc_poll(struct atx_chan *chan, unsigned budget)
@@ -292,16 +382,34 @@ static int vc_poll(struct atx_chan *chan, unsigned budget)
 	 * that is the socket watch, so ask whether the backend is still
 	 * there (a syscall we spare the common, call-fd-driven, pass).
 	 */
-	if (read(q->call_fd, &v, sizeof(v)) < 0 && q == &d->q[0] && d->t->ops->alive &&
-	    !d->t->ops->alive(d->t)) {
-		/* reap what it finished before it went */
-		while ((sl = atx__vq_get(&q->vq, NULL))) {
-			atx_engine_complete(sl->tx, atx__vc_finish(q, (unsigned)(sl - q->slots),
-								   atx_tx_op(sl->tx)));
-			n++;
+	bool quiet = read(q->call_fd, &v, sizeof(v)) < 0;
+
+	if (q == &d->q[0]) {
+		int gone = 0;
+
+		/*
+		 * The tick only wakes us when nothing else does; the check
+		 * itself runs on any queue-0 pass once a second has passed
+		 * (a vDSO clock read, no syscall).
+		 */
+		if (quiet && ve->timer_fd >= 0 && read(ve->timer_fd, &v, sizeof(v)) < 0) {
+			/* not the tick: the socket watch or our own re-signal */
 		}
-		device_gone(ve);
-		return n;
+		if (ve->timeout_s && watchdog_due(ve))
+			gone = -ETIMEDOUT;
+		else if (quiet && d->t->ops->alive && !d->t->ops->alive(d->t))
+			gone = -EIO;
+		if (gone) {
+			/* reap what it finished before it went */
+			while ((sl = atx__vq_get(&q->vq, NULL))) {
+				atx_engine_complete(sl->tx,
+						    atx__vc_finish(q, (unsigned)(sl - q->slots),
+								   atx_tx_op(sl->tx)));
+				n++;
+			}
+			device_gone(ve, gone);
+			return n;
+		}
 	}
 	for (;;) {
 		while ((unsigned)n < budget && (sl = atx__vq_get(&q->vq, NULL))) {
@@ -310,6 +418,7 @@ static int vc_poll(struct atx_chan *chan, unsigned budget)
 			atx_engine_complete(tx, atx__vc_finish(q, (unsigned)(sl - q->slots),
 							       atx_tx_op(tx)));
 			n++;
+			q->completed++;
 		}
 		if ((unsigned)n >= budget) {
 			/* more may be waiting: make the watch fire again */

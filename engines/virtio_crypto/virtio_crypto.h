@@ -52,6 +52,10 @@ struct vc_queue {
 	int call_fd;
 	bool blocked;                   /* told the core -EAGAIN */
 	uint64_t polls;                 /* times the core ran our poll (wake-ups) */
+	uint64_t completed;             /* requests reaped (watchdog progress) */
+	uint64_t wd_seen;               /* completed at the last watchdog tick */
+	unsigned wd_stall;              /* seconds with work in flight and no progress */
+	bool wd_armed;                  /* a tick saw work in flight and no progress */
 };
 
 struct vc_sess {

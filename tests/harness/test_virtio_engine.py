@@ -426,3 +426,31 @@ def test_bringup_is_bounded(behaviour):
         srv.close()
         for c in conns:
             c.close()
+
+
+@pytest.mark.parametrize("failover", [False, True])
+def test_stuck_backend_times_out(rng, failover):
+    """A backend that holds a request (3 s per request here) past the
+    engine's timeout=1: the request completes with -ETIMEDOUT (or, with
+    failover, is re-run in software), the device is retired, and new
+    sessions go elsewhere."""
+    d = Daemon("--delay-us", "3000000")
+    d.suffix = "?timeout=1"
+    try:
+        with atx.Context(engines=d.spec, flags=atx.CTX_F_FAILOVER if failover else 0) as c:
+            key = V.cipher_key(rng, "aes-128-cbc")
+            s = vsess(c, "aes-128-cbc", key=key)
+            iv, data = rand(rng, 16), rand(rng, 64)
+            t0 = time.monotonic()
+            if failover:
+                assert s.cipher(data, iv) == V.cipher("aes-128-cbc", key, iv, data)
+            else:
+                with pytest.raises(atx.AtxError) as e:
+                    s.cipher(data, iv)
+                assert e.value.status == -errno.ETIMEDOUT, e.value
+            took = time.monotonic() - t0
+            assert 0.9 < took < 2.9, "timed out after %.2f s" % took
+            _, prio = c.probe("aes-128-cbc")
+            assert prio["virtio0"] == -errno.ENODEV, prio
+    finally:
+        d.stop()
