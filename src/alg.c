@@ -358,9 +358,7 @@ int atx__crypto_check(const struct atx_session_params *p, enum atx_opcode op, si
 
 		if (l < 8 && (uint64_t)len >> (8 * l))
 			return -EINVAL;
-		/* CCM authenticates something: an empty message needs AAD. */
-		if (!len && !aad_len)
-			return -EINVAL;
+		/* Empty message and empty AAD is legal (SP 800-38C): the tag covers B0 only. */
 		return 0;
 	}
 	case ATX_AEAD_CHACHA20_POLY1305:

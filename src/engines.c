@@ -10,7 +10,7 @@
  * links (the atx tool, the tests) would silently lose the engine. */
 extern const struct atx_engine_ops atx_mb_engine_ops;
 #endif
-extern const struct atx_engine_ops atx_virtio_engine_ops __attribute__((weak));
+extern const struct atx_engine_ops atx_virtio_engine_ops;
 
 /* Engines that attach by default (in this order) when they probe here. */
 static const struct atx_engine_ops *builtin(unsigned i)

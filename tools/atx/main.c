@@ -18,15 +18,6 @@
 extern int cmd_image(int argc, char **argv) __attribute__((weak));
 extern int cmd_bench(int argc, char **argv) __attribute__((weak));
 
-/*
- * src/engines.c refers to the virtio engine weakly, and a weak reference
- * does not pull engine.o out of libatx.a: without this strong one the
- * statically linked program could not attach "virtio:SOCK".
- */
-extern const struct atx_engine_ops atx_virtio_engine_ops;
-static const struct atx_engine_ops *const link_virtio __attribute__((used)) =
-	&atx_virtio_engine_ops;
-
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
