@@ -62,7 +62,7 @@
 enum img_mode { MODE_ENCRYPT, MODE_DECRYPT, MODE_VERIFY };
 
 static const char *mode_name[] = { "encrypt", "decrypt", "verify" };
-static const char *sub_name = "image";
+static const char *sub_name;            /* NULL until the subcommand is known */
 
 /* ---- messages ---- */
 
@@ -71,7 +71,10 @@ static int err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "atx: image %s: ", sub_name);
+	if (sub_name)
+		fprintf(stderr, "atx: image %s: ", sub_name);
+	else
+		fputs("atx: image: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -1188,7 +1191,7 @@ int cmd_image(int argc, char **argv)
 	else if (!strcmp(sub, "verify"))
 		o.mode = MODE_VERIFY;
 	else if (strcmp(sub, "info")) {
-		sub_name = "image";
+		sub_name = NULL;
 		return err("unknown subcommand %s (encrypt, decrypt, verify, info)", sub);
 	}
 	ret = opts_parse(argc - 1, argv + 1, &o);
