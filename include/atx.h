@@ -278,8 +278,8 @@ enum atx_chain_order {
 	ATX_CHAIN_MAC_THEN_ENC = 1,     /* verify MAC of the ciphertext, then decrypt (HASH_THEN_CIPHER) */
 };
 
-#define ATX_MAX_KEY_LEN     64
-#define ATX_MAX_AUTH_KEY_LEN 128
+#define ATX_MAX_KEY_LEN     256 /* HMAC keys may be longer than a hash block (RFC 4231 case 6: 131 bytes) */
+#define ATX_MAX_AUTH_KEY_LEN 256
 #define ATX_MAX_IV_LEN      32
 #define ATX_MAX_DIGEST_LEN  64
 
