@@ -679,7 +679,12 @@ int atx__vc_build(struct vc_dev *d, struct vc_queue *q, unsigned slot, struct at
 	const struct vc_sess *s = op->u.crypto.sess_priv;
 	struct vc_hdr *h = &q->hdrs[slot];
 	struct vc_slot *sl = &q->slots[slot];
-	struct virtio_crypto_op_data_req *r = &h->req;
+	/*
+	 * Built on the stack and stored only where it differs: the shared
+	 * copy was last read by the device on another core, and a store -
+	 * even of the same bytes - would pull the line back (an RFO).
+	 */
+	struct virtio_crypto_op_data_req req_local, *r = &req_local;
 	size_t len = op->len, aad_len = op->u.crypto.aad_len, tag = 0, need;
 	uint8_t *b = sl->bounce, *src_b, *dst_b = NULL, *aad_b = NULL;
 	uint32_t iv_len = op->iv_len;
@@ -727,7 +732,7 @@ int atx__vc_build(struct vc_dev *d, struct vc_queue *q, unsigned slot, struct at
 		gather(src_b, siov, op->u.crypto.src_cnt, len);
 	}
 
-	bufs[n++] = (struct vq_buf){ r, sizeof(*r), false };
+	bufs[n++] = (struct vq_buf){ &h->req, sizeof(h->req), false };
 	switch (s->svc) {
 	case ATX_SVC_CIPHER:
 		r->u.sym_req.op_type = VIRTIO_CRYPTO_SYM_OP_CIPHER;
@@ -800,6 +805,8 @@ int atx__vc_build(struct vc_dev *d, struct vc_queue *q, unsigned slot, struct at
 		bufs[n++] = (struct vq_buf){ h->hash, s->digest_len, true };
 	}
 	bufs[n++] = (struct vq_buf){ &h->status, 1, true };
+	if (memcmp(&h->req, r, sizeof(*r)))
+		h->req = *r;
 	/* src in, aad in, dst out: each a buffer copied through the arena */
 	*bounced = (!src_direct && len) + (aad_len != 0) + (sl->dst_b != NULL);
 	return (int)n;

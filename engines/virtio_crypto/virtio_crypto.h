@@ -21,11 +21,14 @@
 
 #define VC_MAX_BUFS 8           /* descriptors per request: req iv aad src | dst hash status */
 
-/* Per-slot memory the device sees (in the arena). */
+/*
+ * Per-slot memory the device sees (in the arena).  What the device writes
+ * starts on its own cache line, apart from what the driver writes.
+ */
 struct vc_hdr {
 	struct virtio_crypto_op_data_req req;   /* R */
 	uint8_t iv[ATX_MAX_IV_LEN];             /* R */
-	uint8_t hash[ATX_MAX_DIGEST_LEN];       /* W: hash / MAC / chain result */
+	uint8_t hash[ATX_MAX_DIGEST_LEN] __attribute__((aligned(64))); /* W: hash / MAC / chain result */
 	uint8_t status;                         /* W: virtio_crypto_inhdr */
 } __attribute__((aligned(64)));
 

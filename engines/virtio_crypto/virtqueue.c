@@ -111,15 +111,26 @@ uint64_t atx__vq_used_gpa(const struct virtqueue *vq)
 	return gpa(vq, vq->used);
 }
 
+/*
+ * Descriptors are built on the stack and stored only where they differ:
+ * the device last read them from another core, and a store - even of the
+ * same value - takes the cache line back (an RFO).  A slot that carries
+ * the same shape of request as last time writes nothing here.
+ */
 static void fill_chain(const struct virtqueue *vq, struct vring_desc *d, uint16_t first,
 		       const struct vq_buf *bufs, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		d[i].addr = gpa(vq, bufs[i].addr);
-		d[i].len = bufs[i].len;
-		d[i].flags = (bufs[i].write ? VRING_DESC_F_WRITE : 0) |
-			     (i + 1 < n ? VRING_DESC_F_NEXT : 0);
-		d[i].next = i + 1 < n ? (uint16_t)(first + i + 1) : 0;
+		struct vring_desc x = {
+			.addr = gpa(vq, bufs[i].addr),
+			.len = bufs[i].len,
+			.flags = (uint16_t)((bufs[i].write ? VRING_DESC_F_WRITE : 0) |
+					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
+			.next = i + 1 < n ? (uint16_t)(first + i + 1) : 0,
+		};
+
+		if (memcmp(&d[i], &x, sizeof(x)))
+			d[i] = x;
 	}
 }
 
@@ -142,10 +153,12 @@ int atx__vq_add(struct virtqueue *vq, const struct vq_buf *bufs, unsigned n, voi
 
 		/* next fields of an indirect table index the table itself */
 		fill_chain(vq, t, 0, bufs, n);
-		vq->desc[head].addr = gpa(vq, t);
-		vq->desc[head].len = n * sizeof(struct vring_desc);
-		vq->desc[head].flags = VRING_DESC_F_INDIRECT;
-		vq->desc[head].next = 0;
+		struct vring_desc hd = {
+			.addr = gpa(vq, t), .len = n * sizeof(struct vring_desc),
+			.flags = VRING_DESC_F_INDIRECT, .next = 0,
+		};
+		if (memcmp(&vq->desc[head], &hd, sizeof(hd)))
+			vq->desc[head] = hd;
 	} else {
 		fill_chain(vq, vq->desc + head, head, bufs, n);
 	}
