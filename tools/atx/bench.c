@@ -6,55 +6,305 @@
  * Every output is checked against the baseline's bytes before a number is
  * reported: a fast wrong answer is not a result.
  *
- * Workload (first version): the storage chain xts-enc -> crc32c -> copy on
- * blocks of --block-size at --queue-depth chains in flight, on the inline
- * lane or on --lanes N worker lanes.
+ * A workload is a list of steps, "xts-enc,crc32c,copy", with fan-out and
+ * fan-in as "copy,{xts-enc|crc32c},write": every branch starts from the
+ * step before the braces and the step after them depends on the end of
+ * every branch.  A small interpreter compiles the text into nodes; each
+ * node kind knows how to submit itself as an atx descriptor and how to do
+ * the same with a direct library call.  Data flows through per-slot
+ * buffers: a transforming step (cipher, copy, read, xor, pq) writes a new
+ * buffer that the next step reads; crc32c, hmac-sha256 and write only
+ * read theirs and pass it on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <isa-l/crc.h>
+#include <isa-l/raid.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "atx.h"
+#include "bench.h"
 #include "cli.h"
 #include "cmds.h"
 
-struct bench_cfg {
+/* ------------------------------------------------------------------ */
+/* Steps and workloads                                                */
+/* ------------------------------------------------------------------ */
+
+enum kind {
+	K_XTS_ENC, K_XTS_DEC, K_CBC_ENC, K_GCM_ENC, K_HMAC, K_CRC, K_COPY, K_WRITE, K_READ,
+	K_XOR, K_PQ, K_TRIGGER, K__COUNT,
+};
+
+static const char *const kind_name[K__COUNT] = {
+	[K_XTS_ENC] = "xts-enc", [K_XTS_DEC] = "xts-dec", [K_CBC_ENC] = "cbc-enc",
+	[K_GCM_ENC] = "gcm-enc", [K_HMAC] = "hmac-sha256", [K_CRC] = "crc32c",
+	[K_COPY] = "copy", [K_WRITE] = "write", [K_READ] = "read", [K_XOR] = "xor",
+	[K_PQ] = "pq", [K_TRIGGER] = "(fan-in)",
+};
+
+/* Does the step write a new buffer (and pass that one on)? */
+static bool kind_transforms(enum kind k)
+{
+	return k != K_HMAC && k != K_CRC && k != K_WRITE && k != K_TRIGGER;
+}
+
+static bool kind_crypto(enum kind k)
+{
+	return k <= K_HMAC;
+}
+
+#define MAX_NODES 32
+#define MAX_BUFS 24
+#define MAX_PAR 8
+#define XOR_SRCS 6              /* the async_tx example: 6 sources */
+#define PQ_DATA 8               /* RAID-6 stripe of 8 data strips + P + Q */
+#define NEXTRA (PQ_DATA - 1)    /* fixed strips per slot beside the chain's buffer */
+
+struct node {
+	enum kind kind;
+	int in, out, out2;      /* buffer indexes; out2 = Q of pq */
+	unsigned npar;
+	unsigned par[MAX_PAR];
+};
+
+struct workload {
+	char text[128];
+	struct node n[MAX_NODES];
+	unsigned nn;
+	unsigned nbuf;          /* buffers per slot, buffer 0 = the input */
+	bool uses_file_in, uses_file_out, raid;
+	unsigned width;         /* strips counted as payload (RAID: the stripe's data strips) */
+};
+
+struct cursor {
+	int buf;
+	unsigned npar;
+	unsigned par[MAX_PAR];
+};
+
+static int parse_seq(struct workload *w, const char **sp, struct cursor *cur, char *err,
+		     size_t errlen);
+
+static int add_node(struct workload *w, enum kind k, struct cursor *cur, char *err, size_t errlen)
+{
+	struct node *n;
+
+	if (w->nn >= MAX_NODES || w->nbuf + 2 > MAX_BUFS) {
+		snprintf(err, errlen, "workload '%s' has too many steps", w->text);
+		return -1;
+	}
+	n = &w->n[w->nn];
+	n->kind = k;
+	n->in = k == K_READ ? -1 : cur->buf;
+	n->out = n->out2 = -1;
+	if (kind_transforms(k) && k != K_TRIGGER)
+		n->out = (int)w->nbuf++;
+	if (k == K_PQ)
+		n->out2 = (int)w->nbuf++;
+	n->npar = cur->npar;
+	memcpy(n->par, cur->par, sizeof(n->par));
+	if (k == K_READ)
+		w->uses_file_in = true;
+	if (k == K_WRITE)
+		w->uses_file_out = true;
+	if (k == K_XOR || k == K_PQ) {
+		w->raid = true;
+		if (w->width < (k == K_PQ ? PQ_DATA : XOR_SRCS))
+			w->width = k == K_PQ ? PQ_DATA : XOR_SRCS;
+	}
+	cur->npar = 1;
+	cur->par[0] = w->nn;
+	if (n->out >= 0)
+		cur->buf = n->out;
+	w->nn++;
+	return 0;
+}
+
+static int parse_step(struct workload *w, const char **sp, struct cursor *cur, char *err,
+		      size_t errlen)
+{
+	const char *s = *sp;
+	size_t len = strcspn(s, ",|}{");
+	unsigned k;
+
+	if (*s == '{') {
+		struct cursor start = *cur, out = { .buf = -1 };
+
+		s++;
+		for (;;) {
+			struct cursor br = start;
+
+			if (parse_seq(w, &s, &br, err, errlen))
+				return -1;
+			if (out.npar + br.npar > MAX_PAR) {
+				snprintf(err, errlen, "workload '%s': too many branches", w->text);
+				return -1;
+			}
+			memcpy(out.par + out.npar, br.par, br.npar * sizeof(br.par[0]));
+			out.npar += br.npar;
+			/* The data passed on: the first branch that produced some. */
+			if (out.buf < 0 && br.buf != start.buf)
+				out.buf = br.buf;
+			if (*s == '|') {
+				s++;
+				continue;
+			}
+			if (*s == '}') {
+				s++;
+				break;
+			}
+			snprintf(err, errlen, "workload '%s': unclosed '{'", w->text);
+			return -1;
+		}
+		if (out.buf < 0)
+			out.buf = start.buf;
+		*cur = out;
+		*sp = s;
+		return 0;
+	}
+	for (k = 0; k < K_TRIGGER; k++)
+		if (strlen(kind_name[k]) == len && !strncmp(s, kind_name[k], len))
+			break;
+	if (k == K_TRIGGER) {
+		if (!len)
+			snprintf(err, errlen, "workload '%s': empty step", w->text);
+		else
+			snprintf(err, errlen, "unknown step '%.*s' in workload '%s' (steps: xts-enc, "
+				 "xts-dec, cbc-enc, gcm-enc, hmac-sha256, crc32c, copy, write, read, "
+				 "xor, pq)", (int)len, s, w->text);
+		return -1;
+	}
+	*sp = s + len;
+	return add_node(w, (enum kind)k, cur, err, errlen);
+}
+
+static int parse_seq(struct workload *w, const char **sp, struct cursor *cur, char *err,
+		     size_t errlen)
+{
+	for (;;) {
+		if (parse_step(w, sp, cur, err, errlen))
+			return -1;
+		if (**sp != ',')
+			return 0;
+		(*sp)++;
+	}
+}
+
+static int workload_parse(const char *text, struct workload *w, char *err, size_t errlen)
+{
+	struct cursor cur = { .buf = 0 };
+	const char *s = text;
+	unsigned i, j, sinks = 0;
+
+	memset(w, 0, sizeof(*w));
+	if (strlen(text) >= sizeof(w->text)) {
+		snprintf(err, errlen, "workload name too long");
+		return -1;
+	}
+	strcpy(w->text, text);
+	w->nbuf = 1;
+	w->width = 1;
+	if (parse_seq(w, &s, &cur, err, errlen))
+		return -1;
+	if (*s) {
+		snprintf(err, errlen, "workload '%s': unexpected '%c'", text, *s);
+		return -1;
+	}
+	/* One sink gets the chain's callback; several end branches get a fan-in. */
+	for (i = 0; i < w->nn; i++) {
+		bool child = false;
+
+		for (j = i + 1; j < w->nn && !child; j++)
+			for (unsigned p = 0; p < w->n[j].npar; p++)
+				if (w->n[j].par[p] == i)
+					child = true;
+		sinks += !child;
+	}
+	if (sinks > 1) {
+		cur.buf = -1;
+		if (add_node(w, K_TRIGGER, &cur, err, errlen))
+			return -1;
+		/* A fan-in waits on every sink, not just the last group's ends. */
+		w->n[w->nn - 1].npar = 0;
+		for (i = 0; i + 1 < w->nn; i++) {
+			bool child = false;
+
+			for (j = i + 1; j + 1 < w->nn && !child; j++)
+				for (unsigned p = 0; p < w->n[j].npar; p++)
+					if (w->n[j].par[p] == i)
+						child = true;
+			if (!child && w->n[w->nn - 1].npar < MAX_PAR)
+				w->n[w->nn - 1].par[w->n[w->nn - 1].npar++] = i;
+		}
+	}
+	for (i = 0; i < w->nn; i++)
+		if (w->n[i].npar > 1 && w->n[i].kind != K_TRIGGER && w->n[i].npar > 15) {
+			snprintf(err, errlen, "workload '%s': more than 15 parents", text);
+			return -1;
+		}
+	return 0;
+}
+
+/* Descriptors per chain (the fan-in trigger counts: atx runs it). */
+static unsigned workload_descs(const struct workload *w)
+{
+	return w->nn;
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                      */
+/* ------------------------------------------------------------------ */
+
+struct engine_spec {
+	char text[128];
+	unsigned lanes;
+	const char *ctx_engines;        /* atx_ctx_opts.engines */
+	const char *sess_engine;        /* "soft", "mb", NULL = best, "" = the attached device */
+};
+
+struct bench_opts {
+	double seconds;         /* per configuration, split over rounds */
+	unsigned long ops;      /* per configuration instead of seconds (0 = use seconds) */
+	unsigned rounds;
+	bool json, quiet, peers, progress;
+	const char *json_out;
+	const char *dir;        /* where the read/write files go */
+	double mhz;
+};
+
+struct config {
+	struct workload *w;
+	struct engine_spec *e;
 	size_t bs;
 	unsigned qd;
-	unsigned lanes;
-	double seconds;         /* per configuration, split over rounds */
-	unsigned rounds;
-	bool json;
-	bool quiet;
-	const char *engines;    /* atx_ctx_opts.engines */
 };
 
-struct slot {
-	unsigned char *src, *ct, *dst;
-	uint32_t crc;
-	uint64_t iv;            /* block number of the chain in flight / last done */
-	uint64_t t0;            /* submit time when sampled */
-	struct bench_run *run;
+struct bench_result {
+	struct config c;
+	char engine[160];       /* label: the spec, plus what served each crypto step */
+	char served[160];
+	int status;             /* 0, or -errno: no figures */
+	char note[160];
+	double ops, base_ops, ratio, overhead_ns, p50, p99, p999, cpu_ns, base_cpu_ns;
+	unsigned npeer;
+	struct bench_peer peer[2];
 };
 
-struct bench_run {
-	struct atx_ctx *ctx;
-	struct atx_session *xts;
-	struct bench_cfg *cfg;
-	struct slot *slots;
-	uint64_t next_iv;
-	uint64_t done;          /* chains completed */
-	uint64_t deadline;
-	bool stop;
-	int err;
-	double *lat;            /* sampled chain latencies (us) */
-	size_t nlat, maxlat;
+static const uint8_t bench_key[64] = {
+	0x27, 0x18, 0x28, 0x18, 0x28, 0x45, 0x90, 0x45, 0x23, 0x53, 0x60, 0x28, 0x74, 0x71, 0x35, 0x26,
+	0x62, 0x49, 0x77, 0x57, 0x24, 0x70, 0x93, 0x69, 0x99, 0x59, 0x57, 0x49, 0x66, 0x96, 0x76, 0x27,
+	0x31, 0x41, 0x59, 0x26, 0x53, 0x58, 0x97, 0x93, 0x23, 0x84, 0x62, 0x64, 0x33, 0x83, 0x27, 0x95,
+	0x02, 0x88, 0x41, 0x97, 0x16, 0x93, 0x99, 0x37, 0x51, 0x05, 0x82, 0x09, 0x74, 0x94, 0x45, 0x92,
 };
 
 static uint64_t now_ns(void)
@@ -73,78 +323,191 @@ static double cpu_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static const uint8_t bench_key[64] = {
-	0x27, 0x18, 0x28, 0x18, 0x28, 0x45, 0x90, 0x45, 0x23, 0x53, 0x60, 0x28, 0x74, 0x71, 0x35, 0x26,
-	0x62, 0x49, 0x77, 0x57, 0x24, 0x70, 0x93, 0x69, 0x99, 0x59, 0x57, 0x49, 0x66, 0x96, 0x76, 0x27,
-	0x31, 0x41, 0x59, 0x26, 0x53, 0x58, 0x97, 0x93, 0x23, 0x84, 0x62, 0x64, 0x33, 0x83, 0x27, 0x95,
-	0x02, 0x88, 0x41, 0x97, 0x16, 0x93, 0x99, 0x37, 0x51, 0x05, 0x82, 0x09, 0x74, 0x94, 0x45, 0x92,
-};
-
 static void iv_of(uint64_t n, uint8_t iv[16])
 {
 	memset(iv, 0, 16);
 	memcpy(iv, &n, sizeof(n)); /* plain64, little-endian on x86-64 */
 }
 
-/* ---- the hand-written baseline: OpenSSL + ISA-L + memcpy, no atx ---- */
+/* ------------------------------------------------------------------ */
+/* Per-slot state                                                     */
+/* ------------------------------------------------------------------ */
+
+struct slot {
+	unsigned idx;
+	unsigned char *buf[MAX_BUFS];
+	unsigned char *extra[NEXTRA];   /* fixed strips of the slot's RAID stripe */
+	void *srcs[MAX_NODES][PQ_DATA]; /* source arrays of xor/pq (kept until completion) */
+	uint32_t crc[MAX_NODES];
+	uint8_t mac[MAX_NODES][32];
+	uint8_t tag[MAX_NODES][16];
+	uint64_t blk;           /* block number of the chain in flight / last done */
+	uint64_t t0;            /* submit time when sampled */
+	struct bench_run *run;
+};
+
+/* ---- the hand-written baseline: OpenSSL + ISA-L + libc, no atx ---- */
 
 struct baseline {
-	EVP_CIPHER_CTX *ctx;
-	EVP_CIPHER *xts;
+	EVP_CIPHER *xts, *cbc, *gcm;
+	EVP_CIPHER_CTX *xts_enc, *xts_dec, *cbc_enc, *gcm_enc;
+	EVP_MAC *hmac;
+	EVP_MAC_CTX *hctx;
 };
 
 static int baseline_init(struct baseline *b)
 {
+	OSSL_PARAM prm[2] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+							      (char *)"SHA256", 0),
+			      OSSL_PARAM_construct_end() };
+
 	b->xts = EVP_CIPHER_fetch(NULL, "AES-256-XTS", NULL);
-	b->ctx = EVP_CIPHER_CTX_new();
-	if (!b->xts || !b->ctx || !EVP_CipherInit_ex2(b->ctx, b->xts, bench_key, NULL, 1, NULL))
+	b->cbc = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
+	b->gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	b->xts_enc = EVP_CIPHER_CTX_new();
+	b->xts_dec = EVP_CIPHER_CTX_new();
+	b->cbc_enc = EVP_CIPHER_CTX_new();
+	b->gcm_enc = EVP_CIPHER_CTX_new();
+	b->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	b->hctx = b->hmac ? EVP_MAC_CTX_new(b->hmac) : NULL;
+	if (!b->xts || !b->cbc || !b->gcm || !b->xts_enc || !b->xts_dec || !b->cbc_enc ||
+	    !b->gcm_enc || !b->hctx ||
+	    !EVP_CipherInit_ex2(b->xts_enc, b->xts, bench_key, NULL, 1, NULL) ||
+	    !EVP_CipherInit_ex2(b->xts_dec, b->xts, bench_key, NULL, 0, NULL) ||
+	    !EVP_CipherInit_ex2(b->cbc_enc, b->cbc, bench_key, NULL, 1, NULL) ||
+	    !EVP_CIPHER_CTX_set_padding(b->cbc_enc, 0) ||
+	    !EVP_CipherInit_ex2(b->gcm_enc, b->gcm, bench_key, NULL, 1, NULL) ||
+	    !EVP_MAC_init(b->hctx, bench_key, 32, prm))
 		return -EIO;
 	return 0;
 }
 
 static void baseline_fini(struct baseline *b)
 {
-	EVP_CIPHER_CTX_free(b->ctx);
+	EVP_CIPHER_CTX_free(b->xts_enc);
+	EVP_CIPHER_CTX_free(b->xts_dec);
+	EVP_CIPHER_CTX_free(b->cbc_enc);
+	EVP_CIPHER_CTX_free(b->gcm_enc);
 	EVP_CIPHER_free(b->xts);
+	EVP_CIPHER_free(b->cbc);
+	EVP_CIPHER_free(b->gcm);
+	EVP_MAC_CTX_free(b->hctx);
+	EVP_MAC_free(b->hmac);
 }
 
-static inline int baseline_block(struct baseline *b, const unsigned char *src, unsigned char *ct,
-				 unsigned char *dst, size_t bs, uint64_t n, uint32_t *crc)
+static int evp_run(EVP_CIPHER_CTX *x, const uint8_t *iv, unsigned char *out,
+		   const unsigned char *in, size_t bs)
 {
-	uint8_t iv[16];
 	int l;
 
-	iv_of(n, iv);
-	if (!EVP_CipherInit_ex2(b->ctx, NULL, NULL, iv, 1, NULL) ||
-	    !EVP_EncryptUpdate(b->ctx, ct, &l, src, (int)bs))
+	if (!EVP_CipherInit_ex2(x, NULL, NULL, iv, -1, NULL) ||
+	    !EVP_CipherUpdate(x, out, &l, in, (int)bs))
 		return -EIO;
-	*crc = ~crc32_iscsi(ct, (int)bs, ~0u);
-	memcpy(dst, ct, bs);
 	return 0;
 }
 
-/* Blocks per second of the baseline over @ns nanoseconds. */
-static double baseline_round(struct baseline *b, struct slot *slots, unsigned qd, size_t bs,
-			     uint64_t ns, double *cpu)
+/* One chain (block @blk) of @w on slot @s's buffers, by direct calls. */
+static int baseline_chain(struct baseline *b, const struct workload *w, struct slot *s,
+			  size_t bs, uint64_t blk, int fd_in, int fd_out, off_t out_off)
 {
-	uint64_t t0 = now_ns(), t, n = 0;
-	double c0 = cpu_s();
+	uint8_t iv[16];
+	unsigned i;
 
-	do {
-		unsigned i;
+	iv_of(blk, iv);
+	for (i = 0; i < w->nn; i++) {
+		const struct node *n = &w->n[i];
+		unsigned char *in = n->in >= 0 ? s->buf[n->in] : NULL;
+		unsigned char *out = n->out >= 0 ? s->buf[n->out] : NULL;
+		void *v[PQ_DATA + 2];
+		size_t len;
+		int l;
 
-		for (i = 0; i < qd; i++, n++) {
-			struct slot *s = &slots[i];
-
-			baseline_block(b, s->src, s->ct, s->dst, bs, n, &s->crc);
+		switch (n->kind) {
+		case K_XTS_ENC:
+			if (evp_run(b->xts_enc, iv, out, in, bs))
+				return -EIO;
+			break;
+		case K_XTS_DEC:
+			if (evp_run(b->xts_dec, iv, out, in, bs))
+				return -EIO;
+			break;
+		case K_CBC_ENC:
+			if (evp_run(b->cbc_enc, iv, out, in, bs))
+				return -EIO;
+			break;
+		case K_GCM_ENC:
+			if (evp_run(b->gcm_enc, iv, out, in, bs) ||
+			    !EVP_CipherFinal_ex(b->gcm_enc, out + bs, &l) ||
+			    !EVP_CIPHER_CTX_ctrl(b->gcm_enc, EVP_CTRL_AEAD_GET_TAG, 16, s->tag[i]))
+				return -EIO;
+			break;
+		case K_HMAC:
+			if (!EVP_MAC_init(b->hctx, NULL, 0, NULL) ||
+			    !EVP_MAC_update(b->hctx, in, bs) ||
+			    !EVP_MAC_final(b->hctx, s->mac[i], &len, 32))
+				return -EIO;
+			break;
+		case K_CRC:
+			s->crc[i] = ~crc32_iscsi(in, (int)bs, ~0u);
+			break;
+		case K_COPY:
+			memcpy(out, in, bs);
+			break;
+		case K_WRITE:
+			if (pwrite(fd_out, in, bs, out_off) != (ssize_t)bs)
+				return -EIO;
+			break;
+		case K_READ:
+			if (pread(fd_in, out, bs, (off_t)(s->idx * bs)) != (ssize_t)bs)
+				return -EIO;
+			break;
+		case K_XOR:
+			v[0] = in;
+			for (l = 1; l < XOR_SRCS; l++)
+				v[l] = s->extra[l - 1];
+			v[XOR_SRCS] = out;
+			if (xor_gen(XOR_SRCS + 1, (int)bs, v))
+				return -EIO;
+			break;
+		case K_PQ:
+			v[0] = in;
+			for (l = 1; l < PQ_DATA; l++)
+				v[l] = s->extra[l - 1];
+			v[PQ_DATA] = out;
+			v[PQ_DATA + 1] = s->buf[n->out2];
+			if (pq_gen(PQ_DATA + 2, (int)bs, v))
+				return -EIO;
+			break;
+		case K_TRIGGER:
+		case K__COUNT:
+			break;
 		}
-		t = now_ns();
-	} while (t - t0 < ns);
-	*cpu = (cpu_s() - c0) / (double)n;
-	return (double)n * 1e9 / (double)(t - t0);
+	}
+	return 0;
 }
 
-/* ---- the same chain through atx ---- */
+/* ------------------------------------------------------------------ */
+/* The same chains through atx                                        */
+/* ------------------------------------------------------------------ */
+
+struct bench_run {
+	struct atx_ctx *ctx;
+	struct atx_session *sess[K__COUNT];
+	const struct workload *w;
+	size_t bs;
+	unsigned qd;
+	struct slot *slots;     /* atx's */
+	struct slot *bslots;    /* the baseline's */
+	int fd_in, fd_out;
+	uint64_t next_blk;
+	uint64_t done;          /* chains completed this round */
+	uint64_t target;        /* op-count mode: chains per round */
+	uint64_t deadline;
+	bool stop;
+	int err;
+	double *lat;            /* sampled chain latencies (us) */
+	size_t nlat, maxlat;
+};
 
 static int submit_chain(struct bench_run *r, struct slot *s);
 
@@ -161,39 +524,102 @@ static void chain_done(struct atx_tx *tx, int status, void *arg)
 	r->done++;
 	if (s->t0 && r->nlat < r->maxlat)
 		r->lat[r->nlat++] = (double)(now_ns() - s->t0) / 1e3;
-	if (!r->stop && (r->done & 63) == 0 && now_ns() >= r->deadline)
+	if (r->target) {
+		if (r->next_blk >= r->target)
+			r->stop = true;
+	} else if (!r->stop && (r->done & 31) == 0 && now_ns() >= r->deadline) {
 		r->stop = true;
-	if (!r->stop)
-		submit_chain(r, s);
+	}
+	if (!r->stop) {
+		int ret = submit_chain(r, s);
+
+		if (ret < 0) {
+			r->err = ret;
+			r->stop = true;
+		}
+	}
 }
 
 static int submit_chain(struct bench_run *r, struct slot *s)
 {
-	size_t bs = r->cfg->bs;
+	const struct workload *w = r->w;
+	size_t bs = r->bs;
+	struct atx_tx *tx[MAX_NODES];
 	uint8_t iv[16];
-	struct atx_submit sub = { .flags = ATX_F_ACK };
-	struct atx_tx *a, *c;
+	unsigned i;
 
-	s->iv = r->next_iv++;
+	s->blk = r->next_blk++;
 	/* Sample one chain in 16 for latency: timestamps cost ~20 ns each. */
-	s->t0 = (s->iv & 15) == 0 ? now_ns() : 0;
-	iv_of(s->iv, iv);
-	a = atx_cipher(r->ctx, r->xts, s->ct, s->src, bs, iv, &sub);
-	if (!a)
-		return -errno;
-	sub.depend_tx = a;
-	c = atx_crc32c(r->ctx, &s->crc, s->ct, bs, 0, &sub);
-	if (!c)
-		return -errno;
-	sub.depend_tx = c;
-	sub.cb = chain_done;
-	sub.cb_arg = s;
-	if (!atx_memcpy(r->ctx, s->dst, s->ct, bs, &sub))
-		return -errno;
+	s->t0 = (s->blk & 15) == 0 ? now_ns() : 0;
+	iv_of(s->blk, iv);
+	for (i = 0; i < w->nn; i++) {
+		const struct node *n = &w->n[i];
+		struct atx_tx *deps[MAX_PAR];
+		struct atx_submit sub = { .flags = ATX_F_ACK };
+		void *in = n->in >= 0 ? s->buf[n->in] : NULL;
+		void *out = n->out >= 0 ? s->buf[n->out] : NULL;
+		unsigned p;
+
+		if (n->npar == 1) {
+			sub.depend_tx = tx[n->par[0]];
+		} else if (n->npar > 1) {
+			for (p = 0; p < n->npar; p++)
+				deps[p] = tx[n->par[p]];
+			sub.deps = deps;
+			sub.ndeps = n->npar;
+		}
+		if (i + 1 == w->nn) {
+			sub.cb = chain_done;
+			sub.cb_arg = s;
+		}
+		switch (n->kind) {
+		case K_XTS_ENC:
+		case K_XTS_DEC:
+		case K_CBC_ENC:
+			tx[i] = atx_cipher(r->ctx, r->sess[n->kind], out, in, bs, iv, &sub);
+			break;
+		case K_GCM_ENC:
+			tx[i] = atx_aead(r->ctx, r->sess[n->kind], out, in, bs, iv, 12, NULL, 0,
+					 s->tag[i], &sub);
+			break;
+		case K_HMAC:
+			tx[i] = atx_digest(r->ctx, r->sess[n->kind], s->mac[i], in, bs, &sub);
+			break;
+		case K_CRC:
+			tx[i] = atx_crc32c(r->ctx, &s->crc[i], in, bs, 0, &sub);
+			break;
+		case K_COPY:
+			tx[i] = atx_memcpy(r->ctx, out, in, bs, &sub);
+			break;
+		case K_WRITE:
+			tx[i] = atx_write(r->ctx, r->fd_out, in, bs, (uint64_t)s->idx * bs, &sub);
+			break;
+		case K_READ:
+			tx[i] = atx_read(r->ctx, r->fd_in, out, bs, (uint64_t)s->idx * bs, &sub);
+			break;
+		case K_XOR:
+			s->srcs[i][0] = in;
+			for (p = 1; p < XOR_SRCS; p++)
+				s->srcs[i][p] = s->extra[p - 1];
+			tx[i] = atx_xor(r->ctx, out, s->srcs[i], XOR_SRCS, bs, &sub);
+			break;
+		case K_PQ:
+			s->srcs[i][0] = in;
+			for (p = 1; p < PQ_DATA; p++)
+				s->srcs[i][p] = s->extra[p - 1];
+			tx[i] = atx_pq(r->ctx, out, s->buf[n->out2], s->srcs[i], PQ_DATA, bs, &sub);
+			break;
+		default:
+			tx[i] = atx_trigger_callback(r->ctx, &sub);
+			break;
+		}
+		if (!tx[i])
+			return -errno;
+	}
 	return 0;
 }
 
-static double atx_round(struct bench_run *r, uint64_t ns, double *cpu)
+static double atx_round(struct bench_run *r, uint64_t ns, uint64_t ops, double *cpu)
 {
 	uint64_t t0, t;
 	double c0;
@@ -203,45 +629,96 @@ static double atx_round(struct bench_run *r, uint64_t ns, double *cpu)
 	r->done = 0;
 	r->stop = false;
 	r->err = 0;
+	r->next_blk = 0;
+	r->target = ops;
 	c0 = cpu_s();
 	t0 = now_ns();
 	r->deadline = t0 + ns;
-	for (i = 0; i < r->cfg->qd; i++) {
+	for (i = 0; i < r->qd && !(ops && i >= ops); i++) {
 		ret = submit_chain(r, &r->slots[i]);
 		if (ret < 0) {
 			r->err = ret;
 			break;
 		}
 	}
-	atx_run(r->ctx, ATX_RUN_DEFAULT);
+	ret = atx_run(r->ctx, ATX_RUN_DEFAULT);
+	if (ret < 0 && !r->err)
+		r->err = ret;
 	t = now_ns();
 	*cpu = (cpu_s() - c0) / (double)(r->done ? r->done : 1);
 	return r->err ? -1.0 : (double)r->done * 1e9 / (double)(t - t0);
 }
 
-/* The last chain of every slot against the baseline computed for the same block. */
+/* Chains per second of the baseline, over @ns nanoseconds or @ops chains. */
+static double baseline_round(struct bench_run *r, struct baseline *b, uint64_t ns, uint64_t ops,
+			     double *cpu, int *err)
+{
+	uint64_t t0 = now_ns(), t, n = 0;
+	double c0 = cpu_s();
+
+	do {
+		unsigned i;
+
+		for (i = 0; i < r->qd && !(ops && n >= ops); i++, n++) {
+			struct slot *s = &r->bslots[i];
+			int ret = baseline_chain(b, r->w, s, r->bs, n, r->fd_in, r->fd_out,
+						 (off_t)((r->qd + i) * r->bs));
+
+			if (ret < 0) {
+				*err = ret;
+				return -1;
+			}
+		}
+		t = now_ns();
+	} while (ops ? n < ops : t - t0 < ns);
+	*cpu = (cpu_s() - c0) / (double)n;
+	return (double)n * 1e9 / (double)(t - t0);
+}
+
+/*
+ * The last chain of every atx slot against the baseline recomputed for
+ * the same block: every buffer written, every crc, MAC and tag, and what
+ * a write step put in the file.
+ */
 static int verify(struct bench_run *r, struct baseline *b)
 {
-	size_t bs = r->cfg->bs;
-	unsigned char *ct = malloc(bs), *dst = malloc(bs);
-	unsigned i;
+	const struct workload *w = r->w;
+	size_t bs = r->bs;
+	unsigned char *fbuf = NULL;
+	unsigned i, j;
 	int ret = 0;
 
-	if (!ct || !dst) {
-		ret = -ENOMEM;
-		goto out;
+	if (w->uses_file_out) {
+		fbuf = malloc(bs);
+		if (!fbuf)
+			return -ENOMEM;
 	}
-	for (i = 0; i < r->cfg->qd && !ret; i++) {
-		struct slot *s = &r->slots[i];
-		uint32_t crc;
+	for (i = 0; i < r->qd && !ret; i++) {
+		struct slot *s = &r->slots[i], *e = &r->bslots[i];
 
-		if (baseline_block(b, s->src, ct, dst, bs, s->iv, &crc) < 0 ||
-		    memcmp(ct, s->ct, bs) || memcmp(dst, s->dst, bs) || crc != s->crc)
-			ret = -EBADMSG;
+		if (!s->blk && r->next_blk <= i)
+			continue;       /* op-count mode: this slot never ran */
+		ret = baseline_chain(b, w, e, bs, s->blk, r->fd_in, r->fd_out,
+				     (off_t)((r->qd + i) * bs));
+		if (ret < 0)
+			break;
+		for (j = 1; j < w->nbuf; j++)
+			if (memcmp(s->buf[j], e->buf[j], bs))
+				ret = -EBADMSG;
+		for (j = 0; j < w->nn; j++) {
+			const struct node *n = &w->n[j];
+
+			if ((n->kind == K_CRC && s->crc[j] != e->crc[j]) ||
+			    (n->kind == K_HMAC && memcmp(s->mac[j], e->mac[j], 32)) ||
+			    (n->kind == K_GCM_ENC && memcmp(s->tag[j], e->tag[j], 16)))
+				ret = -EBADMSG;
+			if (n->kind == K_WRITE &&
+			    (pread(r->fd_out, fbuf, bs, (off_t)(i * bs)) != (ssize_t)bs ||
+			     memcmp(fbuf, s->buf[n->in], bs)))
+				ret = -EBADMSG;
+		}
 	}
-out:
-	free(ct);
-	free(dst);
+	free(fbuf);
 	return ret;
 }
 
@@ -269,253 +746,954 @@ static double pct(double *v, size_t n, double p)
 	return v[i];
 }
 
-struct bench_result {
-	char engine[48];
-	double ops, base_ops, ratio, overhead_ns, p50, p99, p999, cpu_ns, base_cpu_ns;
-};
-
-static int run_config(struct bench_cfg *cfg, unsigned lanes, struct bench_result *res)
+static int slot_alloc(struct slot *s, unsigned idx, const struct workload *w, size_t bs,
+		      struct bench_run *r)
 {
-	struct atx_ctx_opts o = { .size = sizeof(o), .soft_lanes = lanes,
-				  .pool_size = cfg->qd * 3 + 64, .engines = cfg->engines };
-	struct atx_session_params p = {
-		.size = sizeof(p), .service = ATX_SVC_CIPHER, .cipher = ATX_CIPHER_AES_XTS,
-		.dir = ATX_ENCRYPT, .key = bench_key, .key_len = 64,
-	};
-	struct bench_run r = { .cfg = cfg };
+	unsigned j;
+	size_t k;
+
+	s->idx = idx;
+	s->run = r;
+	for (j = 0; j < w->nbuf; j++) {
+		/* +16: room for the GCM final call, which writes nothing but may be given it. */
+		s->buf[j] = aligned_alloc(64, bs + 64);
+		if (!s->buf[j])
+			return -ENOMEM;
+		memset(s->buf[j], 0, bs + 64);
+	}
+	for (k = 0; k < bs; k++)
+		s->buf[0][k] = (unsigned char)(k * 131 + idx * 7 + (k >> 8));
+	if (w->raid)
+		for (j = 0; j < NEXTRA; j++) {
+			s->extra[j] = aligned_alloc(64, bs);
+			if (!s->extra[j])
+				return -ENOMEM;
+			for (k = 0; k < bs; k++)
+				s->extra[j][k] = (unsigned char)(k * 29 + j * 53 + idx * 11 + (k >> 9));
+		}
+	return 0;
+}
+
+static void slot_free(struct slot *s)
+{
+	unsigned j;
+
+	for (j = 0; j < MAX_BUFS; j++)
+		free(s->buf[j]);
+	for (j = 0; j < NEXTRA; j++)
+		free(s->extra[j]);
+}
+
+static int tmpfile_in(const char *dir)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/atx-bench-XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+/* Sessions for every crypto step of the workload on the engine asked for. */
+static int open_sessions(struct bench_run *r, const struct engine_spec *e, const char *dev,
+			 struct bench_result *res)
+{
+	unsigned i;
+
+	res->served[0] = '\0';
+	for (i = 0; i < r->w->nn; i++) {
+		enum kind k = r->w->n[i].kind;
+		struct atx_session_params p = { .size = sizeof(p), .key = bench_key };
+		size_t l;
+
+		if (!kind_crypto(k) || r->sess[k])
+			continue;
+		switch (k) {
+		case K_XTS_ENC:
+		case K_XTS_DEC:
+			p.service = ATX_SVC_CIPHER;
+			p.cipher = ATX_CIPHER_AES_XTS;
+			p.key_len = 64;
+			p.dir = k == K_XTS_DEC ? ATX_DECRYPT : ATX_ENCRYPT;
+			break;
+		case K_CBC_ENC:
+			p.service = ATX_SVC_CIPHER;
+			p.cipher = ATX_CIPHER_AES_CBC;
+			p.key_len = 16;
+			break;
+		case K_GCM_ENC:
+			p.service = ATX_SVC_AEAD;
+			p.aead = ATX_AEAD_AES_GCM;
+			p.key_len = 32;
+			p.digest_len = 16;
+			break;
+		default:
+			p.service = ATX_SVC_MAC;
+			p.mac = ATX_MAC_HMAC_SHA256;
+			p.key_len = 32;
+			break;
+		}
+		p.engine = e->sess_engine && !*e->sess_engine ? dev : e->sess_engine;
+		r->sess[k] = atx_session_new(r->ctx, &p);
+		if (!r->sess[k] && errno == EOPNOTSUPP && p.engine) {
+			/* The engine cannot serve this step: the best one does, and the label says so. */
+			p.engine = NULL;
+			r->sess[k] = atx_session_new(r->ctx, &p);
+		}
+		if (!r->sess[k])
+			return -errno;
+		l = strlen(res->served);
+		snprintf(res->served + l, sizeof(res->served) - l, "%s%s=%s", l ? "," : "",
+			 kind_name[k], atx_session_engine(r->sess[k]));
+	}
+	return 0;
+}
+
+static void progress(const struct bench_opts *o, unsigned idx, unsigned total,
+		     const struct config *c, unsigned round)
+{
+	if (!o->progress)
+		return;
+	fprintf(stderr, "\r\033[K[%u/%u] %s %s bs=%zu qd=%u round %u/%u", idx, total, c->w->text,
+		c->e->text, c->bs, c->qd, round, o->rounds);
+	fflush(stderr);
+}
+
+static int run_config(const struct bench_opts *o, const struct config *c, struct bench_result *res,
+		      unsigned idx, unsigned total)
+{
+	struct atx_ctx_opts co = { .size = sizeof(co), .soft_lanes = c->e->lanes,
+				   .pool_size = c->qd * (c->w->nn + 1) + 64,
+				   .engines = c->e->ctx_engines };
+	struct bench_run r = { .w = c->w, .bs = c->bs, .qd = c->qd, .fd_in = -1, .fd_out = -1 };
 	struct baseline b = { 0 };
-	double *a_ops = NULL, *b_ops = NULL, *a_cpu = NULL, *b_cpu = NULL;
-	uint64_t round_ns = (uint64_t)(cfg->seconds * 1e9 / cfg->rounds / 2);
+	double *a_ops = NULL, *b_ops = NULL, *a_cpu = NULL, *b_cpu = NULL, dummy;
+	uint64_t round_ns = (uint64_t)(o->seconds * 1e9 / o->rounds / 2);
+	uint64_t round_ops = o->ops ? (o->ops + o->rounds - 1) / o->rounds : 0;
+	const char *dev = NULL;
 	unsigned i;
 	int ret;
 
+	memset(res, 0, sizeof(*res));
+	res->c = *c;
+	snprintf(res->engine, sizeof(res->engine), "%s", c->e->text);
+	if ((double)c->bs * c->qd * (c->w->nbuf + (c->w->raid ? NEXTRA : 0)) * 2 > 2e9) {
+		snprintf(res->note, sizeof(res->note), "skipped: needs more than 2 GB of buffers");
+		return res->status = -E2BIG;
+	}
+	if (c->w->raid && c->bs % 64) {
+		snprintf(res->note, sizeof(res->note), "RAID steps need a block size multiple of 64");
+		return res->status = -EINVAL;
+	}
 	ret = baseline_init(&b);
-	if (ret < 0)
-		return ret;
-	r.ctx = atx_ctx_new(&o);
-	if (!r.ctx) {
-		ret = -errno;
+	if (ret < 0) {
+		snprintf(res->note, sizeof(res->note), "baseline: OpenSSL setup failed");
 		goto out_baseline;
 	}
-	r.xts = atx_session_new(r.ctx, &p);
-	if (!r.xts) {
+	r.ctx = atx_ctx_new(&co);
+	if (!r.ctx) {
 		ret = -errno;
+		snprintf(res->note, sizeof(res->note), "cannot attach engine %s: %s", c->e->text,
+			 strerror(errno));
+		goto out_baseline;
+	}
+	if (c->e->ctx_engines && strchr(c->e->ctx_engines, ':')) {
+		unsigned n = atx_engine_count(r.ctx);
+
+		dev = n ? atx_engine_name(r.ctx, n - 1) : NULL;
+	} else if (c->e->sess_engine && *c->e->sess_engine) {
+		bool have = false;
+
+		for (i = 0; i < atx_engine_count(r.ctx); i++)
+			have |= !strcmp(atx_engine_name(r.ctx, i), c->e->sess_engine);
+		if (!have) {
+			ret = -ENODEV;
+			snprintf(res->note, sizeof(res->note), "engine %s is not available",
+				 c->e->sess_engine);
+			goto out_ctx;
+		}
+	}
+	ret = open_sessions(&r, c->e, dev, res);
+	if (ret < 0) {
+		snprintf(res->note, sizeof(res->note), "no session on %s: %s", c->e->text,
+			 atx_strerror(ret));
 		goto out_ctx;
 	}
-	snprintf(res->engine, sizeof(res->engine), "%s%s%u", atx_session_engine(r.xts),
-		 lanes ? ":lanes=" : ":inline", lanes ? lanes : 0);
-	if (!lanes)
-		res->engine[strlen(res->engine) - 1] = '\0';
-	r.slots = calloc(cfg->qd, sizeof(*r.slots));
-	a_ops = calloc(cfg->rounds, sizeof(double));
-	b_ops = calloc(cfg->rounds, sizeof(double));
-	a_cpu = calloc(cfg->rounds, sizeof(double));
-	b_cpu = calloc(cfg->rounds, sizeof(double));
+	r.slots = calloc(c->qd, sizeof(*r.slots));
+	r.bslots = calloc(c->qd, sizeof(*r.bslots));
+	a_ops = calloc(o->rounds, sizeof(double));
+	b_ops = calloc(o->rounds, sizeof(double));
+	a_cpu = calloc(o->rounds, sizeof(double));
+	b_cpu = calloc(o->rounds, sizeof(double));
 	r.maxlat = 1u << 20;
 	r.lat = calloc(r.maxlat, sizeof(double));
-	if (!r.slots || !a_ops || !b_ops || !a_cpu || !b_cpu || !r.lat) {
-		ret = -ENOMEM;
+	ret = -ENOMEM;
+	if (!r.slots || !r.bslots || !a_ops || !b_ops || !a_cpu || !b_cpu || !r.lat)
 		goto out_free;
-	}
-	for (i = 0; i < cfg->qd; i++) {
-		struct slot *s = &r.slots[i];
-		size_t j;
-
-		s->run = &r;
-		s->src = aligned_alloc(64, cfg->bs);
-		s->ct = aligned_alloc(64, cfg->bs);
-		s->dst = aligned_alloc(64, cfg->bs);
-		if (!s->src || !s->ct || !s->dst) {
-			ret = -ENOMEM;
+	for (i = 0; i < c->qd; i++)
+		if (slot_alloc(&r.slots[i], i, c->w, c->bs, &r) ||
+		    slot_alloc(&r.bslots[i], i, c->w, c->bs, &r))
+			goto out_free;
+	if (c->w->uses_file_in || c->w->uses_file_out) {
+		r.fd_in = tmpfile_in(o->dir);
+		r.fd_out = tmpfile_in(o->dir);
+		if (r.fd_in < 0 || r.fd_out < 0) {
+			ret = -errno;
+			snprintf(res->note, sizeof(res->note), "cannot create a file in %s: %s",
+				 o->dir, strerror(errno));
 			goto out_free;
 		}
-		for (j = 0; j < cfg->bs; j++)
-			s->src[j] = (unsigned char)(j * 131 + i * 7);
+		/* The read file: every slot's block, different from its input buffer. */
+		for (i = 0; i < c->qd; i++) {
+			unsigned char *blk = r.bslots[i].buf[c->w->nbuf > 1 ? 1 : 0];
+			size_t k;
+
+			for (k = 0; k < c->bs; k++)
+				blk[k] = (unsigned char)(k * 17 + i * 101 + (k >> 10));
+			if (pwrite(r.fd_in, blk, c->bs, (off_t)(i * c->bs)) != (ssize_t)c->bs) {
+				ret = -EIO;
+				snprintf(res->note, sizeof(res->note), "cannot write the read file");
+				goto out_free;
+			}
+		}
+		if (ftruncate(r.fd_out, (off_t)(2 * c->qd * c->bs))) {
+			ret = -errno;
+			goto out_free;
+		}
 	}
 	/* Warm-up both, then interleave rounds. */
-	baseline_round(&b, r.slots, cfg->qd, cfg->bs, round_ns / 4, &a_cpu[0]);
-	atx_round(&r, round_ns / 4, &a_cpu[0]);
-	for (i = 0; i < cfg->rounds; i++) {
-		b_ops[i] = baseline_round(&b, r.slots, cfg->qd, cfg->bs, round_ns, &b_cpu[i]);
-		a_ops[i] = atx_round(&r, round_ns, &a_cpu[i]);
-		if (a_ops[i] < 0) {
-			ret = r.err ? r.err : -EIO;
-			goto out_free;
-		}
-		if (!cfg->quiet && !cfg->json && isatty(2))
-			fprintf(stderr, "\r  %s: round %u/%u", res->engine, i + 1, cfg->rounds);
+	if (baseline_round(&r, &b, round_ns / 4, round_ops / 4 + 1, &dummy, &ret) < 0)
+		goto out_fail;
+	r.nlat = 0;
+	if (atx_round(&r, round_ns / 4, round_ops / 4 + (round_ops ? 1 : 0), &dummy) < 0)
+		goto out_fail;
+	r.nlat = 0;
+	for (i = 0; i < o->rounds; i++) {
+		progress(o, idx, total, c, i + 1);
+		b_ops[i] = baseline_round(&r, &b, round_ns, round_ops, &b_cpu[i], &ret);
+		if (b_ops[i] < 0)
+			goto out_fail;
+		a_ops[i] = atx_round(&r, round_ns, round_ops, &a_cpu[i]);
+		if (a_ops[i] < 0)
+			goto out_fail;
 	}
-	if (!cfg->quiet && !cfg->json && isatty(2))
-		fprintf(stderr, "\r%40s\r", "");
 	ret = verify(&r, &b);
 	if (ret < 0) {
-		fprintf(stderr, "atx: bench: %s: output differs from the baseline: no result\n",
-			res->engine);
+		snprintf(res->note, sizeof(res->note), "%s",
+			 ret == -EBADMSG ? "output differs from the baseline: no result"
+					 : "verification could not run");
 		goto out_free;
 	}
-	res->ops = median(a_ops, cfg->rounds);
-	res->base_ops = median(b_ops, cfg->rounds);
+	res->ops = median(a_ops, o->rounds);
+	res->base_ops = median(b_ops, o->rounds);
 	res->ratio = res->ops / res->base_ops;
-	/* 3 descriptors per chain; negative when atx is faster (e.g. lanes). */
-	res->overhead_ns = (1e9 / res->ops - 1e9 / res->base_ops) / 3.0;
-	res->cpu_ns = median(a_cpu, cfg->rounds) * 1e9;
-	res->base_cpu_ns = median(b_cpu, cfg->rounds) * 1e9;
+	/* Per descriptor; negative when atx is faster (e.g. worker lanes, mb). */
+	res->overhead_ns = (1e9 / res->ops - 1e9 / res->base_ops) / workload_descs(c->w);
+	res->cpu_ns = median(a_cpu, o->rounds) * 1e9;
+	res->base_cpu_ns = median(b_cpu, o->rounds) * 1e9;
 	res->p50 = pct(r.lat, r.nlat, 0.50);
 	res->p99 = pct(r.lat, r.nlat, 0.99);
 	res->p999 = pct(r.lat, r.nlat, 0.999);
 	ret = 0;
+	goto out_free;
+out_fail:
+	if (r.err)
+		ret = r.err;
+	if (ret >= 0)
+		ret = -EIO;
+	snprintf(res->note, sizeof(res->note), "run failed: %s", atx_strerror(ret));
 out_free:
-	for (i = 0; r.slots && i < cfg->qd; i++) {
-		free(r.slots[i].src);
-		free(r.slots[i].ct);
-		free(r.slots[i].dst);
+	for (i = 0; i < c->qd; i++) {
+		if (r.slots)
+			slot_free(&r.slots[i]);
+		if (r.bslots)
+			slot_free(&r.bslots[i]);
 	}
 	free(r.slots);
+	free(r.bslots);
 	free(r.lat);
 	free(a_ops);
 	free(b_ops);
 	free(a_cpu);
 	free(b_cpu);
-	atx_session_free(r.xts);
+	for (i = 0; i < K__COUNT; i++)
+		if (r.sess[i])
+			atx_session_free(r.sess[i]);
 out_ctx:
 	atx_ctx_free(r.ctx);
+	if (r.fd_in >= 0)
+		close(r.fd_in);
+	if (r.fd_out >= 0)
+		close(r.fd_out);
 out_baseline:
 	baseline_fini(&b);
-	return ret;
+	return res->status = ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Peers                                                              */
+/* ------------------------------------------------------------------ */
+
+/* dpdk-test-crypto-perf beside single crypto step workloads. */
+static void run_peers(struct bench_result *res)
+{
+	const struct workload *w = res->c.w;
+	const char *pmds[2] = { "openssl", "aesni_mb" };
+	unsigned i;
+
+	if (w->nn != 1 || !kind_crypto(w->n[0].kind) || w->n[0].kind == K_XTS_DEC)
+		return;
+	for (i = 0; i < 2; i++) {
+		int ret = bench_peer_dpdk(kind_name[w->n[0].kind], pmds[i], res->c.bs, res->c.qd,
+					  &res->peer[res->npeer]);
+
+		res->npeer++;
+		if (ret == -ENOENT)
+			break;  /* one "not installed" line is enough */
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Output                                                             */
+/* ------------------------------------------------------------------ */
+
+static double payload(const struct bench_result *r)
+{
+	return (double)r->c.bs * r->c.w->width;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void print_json(FILE *f, const struct bench_opts *o, struct bench_result *res, unsigned n)
+{
+	unsigned i, j;
+
+	fprintf(f, "[\n");
+	for (i = 0; i < n; i++) {
+		struct bench_result *r = &res[i];
+		double gb = payload(r) / 1e9;
+
+		fprintf(f, "  {\"workload\": ");
+		json_str(f, r->c.w->text);
+		fprintf(f, ", \"engine\": ");
+		json_str(f, r->engine);
+		fprintf(f, ", \"served_by\": ");
+		json_str(f, r->served);
+		fprintf(f, ", \"block_size\": %zu, \"queue_depth\": %u, \"descriptors_per_op\": %u, "
+			"\"bytes_per_op\": %.0f",
+			r->c.bs, r->c.qd, workload_descs(r->c.w), payload(r));
+		if (r->status) {
+			fprintf(f, ", \"verified\": false, \"error\": ");
+			json_str(f, r->note);
+		} else {
+			fprintf(f, ", \"gbps\": %.4f, \"ops_per_s\": %.0f, \"baseline_gbps\": %.4f, "
+				"\"baseline_ops_per_s\": %.0f, \"ratio_to_baseline\": %.3f, "
+				"\"overhead_ns\": %.1f, \"p50_us\": %.2f, \"p99_us\": %.2f, "
+				"\"p999_us\": %.2f, \"cpu_ns_per_op\": %.0f, "
+				"\"baseline_cpu_ns_per_op\": %.0f",
+				r->ops * gb, r->ops, r->base_ops * gb, r->base_ops, r->ratio,
+				r->overhead_ns, r->p50, r->p99, r->p999, r->cpu_ns, r->base_cpu_ns);
+			if (o->mhz > 0)
+				fprintf(f, ", \"cycles_per_op\": %.0f", r->cpu_ns * o->mhz / 1e3);
+			fprintf(f, ", \"verified\": true");
+		}
+		if (r->npeer) {
+			fprintf(f, ", \"peers\": [");
+			for (j = 0; j < r->npeer; j++) {
+				struct bench_peer *p = &r->peer[j];
+
+				fprintf(f, "%s{\"name\": ", j ? ", " : "");
+				json_str(f, p->name);
+				if (p->ran)
+					fprintf(f, ", \"gbps\": %.4f, \"ops_per_s\": %.0f, "
+						"\"cycles_per_op\": %.0f}",
+						p->gbps, p->mops * 1e6, p->cycles_per_op);
+				else {
+					fprintf(f, ", \"note\": ");
+					json_str(f, p->note);
+					fprintf(f, "}");
+				}
+			}
+			fprintf(f, "]");
+		}
+		fprintf(f, "}%s\n", i + 1 < n ? "," : "");
+	}
+	fprintf(f, "]\n");
+}
+
+/* Did a crypto step run on another engine than the one asked for? */
+static bool served_elsewhere(const struct bench_result *r)
+{
+	const char *want = r->c.e->sess_engine, *p;
+
+	if (!want || !*want)
+		return false;
+	for (p = strchr(r->served, '='); p; p = strchr(p + 1, '='))
+		if (strncmp(p + 1, want, strlen(want)) ||
+		    (p[1 + strlen(want)] && p[1 + strlen(want)] != ','))
+			return true;
+	return false;
+}
+
+static void print_table(const struct bench_opts *o, struct bench_result *res, unsigned n)
+{
+	unsigned i, j;
+
+	printf("%-28s %-14s %7s %4s %8s %9s %8s %7s %8s %8s %8s %8s %8s\n", "workload", "engine",
+	       "block", "qd", "GB/s", "ops/s", "base", "ratio", "ovh ns", "p50 us", "p99 us",
+	       "p99.9", "cpu ns");
+	for (i = 0; i < n; i++) {
+		struct bench_result *r = &res[i];
+		double gb = payload(r) / 1e9;
+		char bsz[24];
+
+		if (r->c.bs >= (1u << 20) && r->c.bs % (1u << 20) == 0)
+			snprintf(bsz, sizeof(bsz), "%zuM", r->c.bs >> 20);
+		else if (r->c.bs >= 1024 && r->c.bs % 1024 == 0)
+			snprintf(bsz, sizeof(bsz), "%zuK", r->c.bs >> 10);
+		else
+			snprintf(bsz, sizeof(bsz), "%zu", r->c.bs);
+		if (r->status) {
+			printf("%-28s %-14s %7s %4u  %s\n", r->c.w->text, r->engine, bsz, r->c.qd,
+			       r->note);
+			continue;
+		}
+		printf("%-28s %-14s %7s %4u %8.3f %9.0f %8.3f %6.2fx %8.1f %8.2f %8.2f %8.2f %8.0f\n",
+		       r->c.w->text, r->engine, bsz, r->c.qd, r->ops * gb, r->ops,
+		       r->base_ops * gb, r->ratio, r->overhead_ns, r->p50, r->p99, r->p999,
+		       r->cpu_ns);
+		if (served_elsewhere(r))
+			printf("%-28s   served by %s\n", "", r->served);
+		for (j = 0; j < r->npeer; j++) {
+			struct bench_peer *p = &r->peer[j];
+
+			if (p->ran)
+				printf("%-28s   peer %-20s %8.3f GB/s  %9.0f ops/s  %7.0f cycles/op "
+				       "(atx %.0f, baseline %.0f)\n", "", p->name, p->gbps,
+				       p->mops * 1e6, p->cycles_per_op, r->cpu_ns * o->mhz / 1e3,
+				       r->base_cpu_ns * o->mhz / 1e3);
+			else
+				printf("%-28s   peer %-20s %s\n", "", p->name, p->note);
+		}
+	}
+	printf("GB/s and ops/s: atx, median of %u interleaved rounds; base: the same chains as a "
+	       "hand-written OpenSSL/ISA-L/libc loop; ovh: (atx - base) time per descriptor; "
+	       "p50/p99/p99.9: chain latency (1 in 16 sampled); cpu: process CPU per chain; "
+	       "every output verified equal to the baseline's.\n", o->rounds);
+}
+
+/* ------------------------------------------------------------------ */
+/* Command line                                                       */
+/* ------------------------------------------------------------------ */
+
+static int parse_engine(const char *text, struct engine_spec *e)
+{
+	char *end;
+
+	memset(e, 0, sizeof(*e));
+	if (strlen(text) >= sizeof(e->text))
+		return cli_err("engine spec too long");
+	strcpy(e->text, text);
+	if (!strcmp(text, "soft")) {
+		e->sess_engine = "soft";
+	} else if (!strncmp(text, "soft:lanes=", 11)) {
+		unsigned long n = strtoul(text + 11, &end, 10);
+
+		if (*end || end == text + 11 || n > 64)
+			return cli_err("soft:lanes=N takes N in 0..64");
+		e->lanes = (unsigned)n;
+		e->sess_engine = "soft";
+	} else if (!strcmp(text, "mb")) {
+		e->sess_engine = "mb";
+	} else if (!strcmp(text, "auto")) {
+		e->sess_engine = NULL;
+	} else if ((!strncmp(text, "virtio:", 7) && text[7]) ||
+		   (!strncmp(text, "virtio-pci:", 11) && text[11])) {
+		e->ctx_engines = e->text;
+		e->sess_engine = "";    /* the engine the spec attaches */
+	} else {
+		return cli_err("unknown engine '%s' (soft, soft:lanes=N, mb, auto, virtio:SOCKET, "
+			       "virtio-pci:BDF)", text);
+	}
+	return 0;
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (end == s)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20, end++;
+	if (*end == 'i' && end[-1] != *s)
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+#define MAX_LIST 32
+
+struct lists {
+	char *wl[MAX_LIST];
+	unsigned nwl;
+	char *eng[MAX_LIST];
+	unsigned neng;
+	size_t bs[MAX_LIST];
+	unsigned nbs;
+	unsigned qd[MAX_LIST];
+	unsigned nqd;
+};
+
+static int parse_bs_list(const char *arg, struct lists *l)
+{
+	char *dup = strdup(arg), *tok, *save;
+
+	if (!dup)
+		return cli_err("out of memory");
+	l->nbs = 0;
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t v;
+
+		if (parse_size(tok, &v) || v < 16 || v > (16u << 20) || v % 16 || l->nbs >= MAX_LIST) {
+			free(dup);
+			return cli_err("--block-size takes sizes 16..16M, multiples of 16 ('%s')", tok);
+		}
+		l->bs[l->nbs++] = v;
+	}
+	free(dup);
+	return l->nbs ? 0 : cli_err("--block-size needs a value");
+}
+
+static int parse_qd_list(const char *arg, struct lists *l)
+{
+	char *dup = strdup(arg), *tok, *save;
+
+	if (!dup)
+		return cli_err("out of memory");
+	l->nqd = 0;
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		unsigned long v = strtoul(tok, &end, 10);
+
+		if (*end || !v || v > 4096 || l->nqd >= MAX_LIST) {
+			free(dup);
+			return cli_err("--queue-depth takes numbers 1..4096 ('%s')", tok);
+		}
+		l->qd[l->nqd++] = (unsigned)v;
+	}
+	free(dup);
+	return l->nqd ? 0 : cli_err("--queue-depth needs a value");
+}
+
+/* Split on ';' (workloads contain commas); --workload may also repeat. */
+static int add_workloads(const char *arg, struct lists *l)
+{
+	char *dup = strdup(arg), *tok, *save;
+
+	if (!dup)
+		return cli_err("out of memory");
+	for (tok = strtok_r(dup, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+		if (l->nwl >= MAX_LIST)
+			return cli_err("too many workloads");
+		l->wl[l->nwl++] = strdup(tok);
+	}
+	free(dup);
+	return 0;
+}
+
+/* Engines: comma separated unless a part is a device spec with a path. */
+static int add_engines(const char *arg, struct lists *l)
+{
+	char *dup, *tok, *save;
+
+	if (!strncmp(arg, "virtio", 6)) {
+		if (l->neng >= MAX_LIST)
+			return cli_err("too many engines");
+		l->eng[l->neng++] = strdup(arg);
+		return 0;
+	}
+	dup = strdup(arg);
+	if (!dup)
+		return cli_err("out of memory");
+	for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (l->neng >= MAX_LIST)
+			return cli_err("too many engines");
+		l->eng[l->neng++] = strdup(tok);
+	}
+	free(dup);
+	return 0;
+}
+
+/*
+ * The standard set (`make bench`): the storage chain over block sizes and
+ * queue depths, the multi-buffer issue's CBC/GCM/HMAC at 4 KiB and depths
+ * 1/8/64 on mb and soft, chaining, fan-out/fan-in, RAID and a file read.
+ */
+struct std_entry {
+	const char *wl, *engines, *bs, *qd;
+};
+
+static const struct std_entry std_set[] = {
+	{ "xts-enc,crc32c,copy", "soft,soft:lanes=1", "512,4K,64K,1M", "32" },
+	{ "xts-enc,crc32c,copy", "soft,soft:lanes=1", "4K", "1,8,64,256" },
+	{ "cbc-enc", "soft,mb", "4K", "1,8,64" },
+	{ "gcm-enc", "soft,mb", "4K", "1,8,64" },
+	{ "hmac-sha256", "soft,mb", "4K", "1,8,64" },
+	{ "cbc-enc", "soft,mb", "512,64K", "64" },
+	{ "cbc-enc,hmac-sha256", "soft,mb", "4K", "64" },
+	{ "copy,{xts-enc|crc32c},write", "soft", "4K", "64" },
+	{ "xor,copy,xor", "soft", "4K", "64" },
+	{ "pq", "soft", "4K,64K", "64" },
+	{ "read,xts-dec,crc32c", "soft", "4K,64K", "64" },
+};
+
+static double cpu_mhz(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+	double mhz = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "cpu MHz : %lf", &mhz) == 1)
+			break;
+	fclose(f);
+	return mhz;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: atx bench [--block-size N] [--queue-depth N] [--lanes LIST] [--seconds S]\n"
-		"                 [--rounds N] [--engine SPEC] [--json] [--quiet]\n"
-		"Runs the storage chain xts-enc -> crc32c -> copy through atx and, interleaved in\n"
-		"the same process, a hand-written OpenSSL + ISA-L loop doing the same work, checks\n"
-		"atx's output against the loop's, and prints both rates and their ratio.\n"
-		"  --lanes LIST   comma list of worker-lane counts, 0 = inline lane (default 0,2)\n");
+		"usage: atx bench [-w WORKLOAD]... [-e ENGINE]... [-b SIZES] [-q DEPTHS]\n"
+		"                 [--seconds S | --ops N] [--rounds N] [--json] [--json-out FILE]\n"
+		"                 [--no-peers] [--dir DIR] [--quiet]\n"
+		"       atx bench --standard [...]     the standard set (`make bench`)\n"
+		"       atx bench plot RESULTS.json... [-o DIR]\n"
+		"Runs dependency chains through atx and, interleaved in the same process, a\n"
+		"hand-written OpenSSL + ISA-L + libc loop doing the same work on the same bytes;\n"
+		"checks every output of atx against the loop's, then prints both rates.\n"
+		"  -w WORKLOAD   steps joined by ',' with {a|b} for fan-out then fan-in, e.g.\n"
+		"                xts-enc,crc32c,copy  gcm-enc  cbc-enc,hmac-sha256  pq\n"
+		"                copy,{xts-enc|crc32c},write  xor,copy,xor  read,xts-dec,crc32c\n"
+		"                steps: xts-enc xts-dec cbc-enc gcm-enc hmac-sha256 crc32c copy\n"
+		"                write read xor pq; several workloads: repeat -w or join with ';'\n"
+		"  -e ENGINE     soft (inline lane), soft:lanes=N, mb, auto, virtio:SOCKET,\n"
+		"                virtio-pci:BDF; comma list or repeated (default soft)\n"
+		"  -b SIZES      block sizes, comma list, K/M suffixes (default 4K)\n"
+		"  -q DEPTHS     chains in flight, comma list (default 64)\n"
+		"  --seconds S   per configuration, both sides together (default 2)\n"
+		"  --ops N       chains per configuration and side instead of a duration\n"
+		"  --rounds N    interleaved rounds, the median is reported (default 5)\n"
+		"  --json        JSON on stdout: one object per configuration\n"
+		"  --json-out F  JSON to file F, the table on stdout\n"
+		"  --no-peers    do not run dpdk-test-crypto-perf beside single-step crypto\n"
+		"  --dir DIR     where read/write workloads put their files (default $TMPDIR or /tmp)\n"
+		"Exit status: 0 all verified, 1 an output differed from the baseline, 2 error.\n");
 }
 
 int cmd_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "workload", required_argument, NULL, 'w' },
+		{ "engine", required_argument, NULL, 'e' },
 		{ "block-size", required_argument, NULL, 'b' },
 		{ "queue-depth", required_argument, NULL, 'q' },
 		{ "lanes", required_argument, NULL, 'l' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "ops", required_argument, NULL, 'n' },
 		{ "rounds", required_argument, NULL, 'r' },
-		{ "engine", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "json-out", required_argument, NULL, 'J' },
+		{ "no-peers", no_argument, NULL, 'P' },
+		{ "standard", no_argument, NULL, 'S' },
+		{ "dir", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bench_cfg cfg = { .bs = 4096, .qd = 64, .seconds = 4, .rounds = 7 };
-	const char *lanes = "0,2";
-	char *list, *tok, *save;
-	unsigned nres = 0, i;
-	struct bench_result res[16];
-	int c, ret = 0;
+	struct bench_opts o = { .seconds = 2, .rounds = 5, .peers = true };
+	struct lists l = { .nbs = 0 };
+	struct workload *wls = NULL;
+	struct engine_spec *engs = NULL;
+	struct config *cfgs = NULL;
+	struct bench_result *res = NULL;
+	unsigned ncfg = 0, i, j, a, b2, nfail = 0, nverify = 0;
+	bool standard = false, seconds_set = false;
+	char err[256];
+	int c, ret = CLI_EXIT_ERR;
 
+	if (argc >= 2 && !strcmp(argv[1], "plot"))
+		return bench_plot(argc - 1, argv + 1);
 	cli_set_cmd("bench");
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:q:l:s:r:e:jQh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "w:e:b:q:l:s:n:r:jJ:PSd:Qh", opts, NULL)) != -1) {
 		char *end = NULL;
 
 		switch (c) {
-		case 'b':
-			cfg.bs = strtoul(optarg, &end, 0);
-			if (*end || cfg.bs < 16 || cfg.bs > (1u << 24))
-				return cli_err("--block-size must be 16..16777216");
-			break;
-		case 'q':
-			cfg.qd = (unsigned)strtoul(optarg, &end, 0);
-			if (*end || !cfg.qd || cfg.qd > 4096)
-				return cli_err("--queue-depth must be 1..4096");
-			break;
-		case 'l':
-			lanes = optarg;
-			break;
-		case 's':
-			cfg.seconds = strtod(optarg, &end);
-			if (*end || cfg.seconds <= 0 || cfg.seconds > 3600)
-				return cli_err("--seconds must be in (0, 3600]");
-			break;
-		case 'r':
-			cfg.rounds = (unsigned)strtoul(optarg, &end, 0);
-			if (*end || !cfg.rounds || cfg.rounds > 1000)
-				return cli_err("--rounds must be 1..1000");
+		case 'w':
+			if (add_workloads(optarg, &l))
+				goto out;
 			break;
 		case 'e':
-			cfg.engines = !strcmp(optarg, "soft") || !strcmp(optarg, "auto") ? NULL : optarg;
+			if (add_engines(optarg, &l))
+				goto out;
+			break;
+		case 'l': {
+			/* The first version's --lanes LIST: soft:lanes=N engines (0 = soft). */
+			char *dup = strdup(optarg), *tok, *save;
+
+			for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				char buf[64];
+				unsigned long n = strtoul(tok, &end, 10);
+
+				if (*end || n > 64 || l.neng >= MAX_LIST) {
+					free(dup);
+					cli_err("--lanes takes numbers 0..64");
+					goto out;
+				}
+				snprintf(buf, sizeof(buf), n ? "soft:lanes=%lu" : "soft", n);
+				l.eng[l.neng++] = strdup(buf);
+			}
+			free(dup);
+			break;
+		}
+		case 'b':
+			if (parse_bs_list(optarg, &l))
+				goto out;
+			break;
+		case 'q':
+			if (parse_qd_list(optarg, &l))
+				goto out;
+			break;
+		case 's':
+			o.seconds = strtod(optarg, &end);
+			if (*end || !(o.seconds > 0) || o.seconds > 3600) {
+				cli_err("--seconds must be in (0, 3600]");
+				goto out;
+			}
+			seconds_set = true;
+			break;
+		case 'n':
+			o.ops = strtoul(optarg, &end, 0);
+			if (*end || !o.ops || o.ops > 1000000000ul) {
+				cli_err("--ops must be 1..1000000000");
+				goto out;
+			}
+			break;
+		case 'r':
+			o.rounds = (unsigned)strtoul(optarg, &end, 0);
+			if (*end || !o.rounds || o.rounds > 1000) {
+				cli_err("--rounds must be 1..1000");
+				goto out;
+			}
 			break;
 		case 'j':
-			cfg.json = true;
+			o.json = true;
+			break;
+		case 'J':
+			o.json_out = optarg;
+			break;
+		case 'P':
+			o.peers = false;
+			break;
+		case 'S':
+			standard = true;
+			break;
+		case 'd':
+			o.dir = optarg;
 			break;
 		case 'Q':
-			cfg.quiet = true;
+			o.quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			ret = 0;
+			goto out;
 		default:
-			return cli_bad_option(argv, optopt);
+			ret = cli_bad_option(argv, optopt);
+			goto out;
 		}
 	}
-	if (optind < argc)
-		return cli_err("unexpected argument '%s'", argv[optind]);
-	list = strdup(lanes);
-	if (!list)
-		return cli_err("out of memory");
-	for (tok = strtok_r(list, ",", &save); tok && nres < 16; tok = strtok_r(NULL, ",", &save)) {
-		char *end;
-		unsigned n = (unsigned)strtoul(tok, &end, 10);
+	if (optind < argc) {
+		cli_err("unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (o.ops && seconds_set) {
+		cli_err("--seconds and --ops exclude each other");
+		goto out;
+	}
+	if (standard && (l.nwl || l.neng || l.nbs || l.nqd)) {
+		cli_err("--standard takes no -w/-e/-b/-q");
+		goto out;
+	}
+	if (!o.dir)
+		o.dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	o.mhz = cpu_mhz();
+	o.progress = !o.quiet && isatty(2);
+	if (standard && !seconds_set && !o.ops)
+		o.seconds = 1;
 
-		if (*end || n > 32) {
-			free(list);
-			return cli_err("--lanes takes numbers 0..32");
-		}
-		ret = run_config(&cfg, n, &res[nres]);
-		if (ret < 0) {
-			free(list);
-			if (ret == -EBADMSG)
-				return CLI_EXIT_VERIFY;
-			return cli_err("%s", atx_strerror(ret));
-		}
-		nres++;
-	}
-	free(list);
-	if (cfg.json) {
-		printf("[\n");
-		for (i = 0; i < nres; i++) {
-			struct bench_result *r = &res[i];
-			double mb = (double)cfg.bs / 1e9;
+	/* Expand into configurations. */
+	if (standard) {
+		size_t n = sizeof(std_set) / sizeof(std_set[0]);
 
-			printf("  {\"workload\": \"xts-enc,crc32c,copy\", \"engine\": \"%s\", "
-			       "\"block_size\": %zu, \"queue_depth\": %u, \"gbps\": %.3f, "
-			       "\"ops_per_s\": %.0f, \"baseline_gbps\": %.3f, \"ratio_to_baseline\": %.3f, "
-			       "\"overhead_ns\": %.1f, \"p50_us\": %.2f, \"p99_us\": %.2f, "
-			       "\"p999_us\": %.2f, \"cpu_ns_per_op\": %.0f, \"baseline_cpu_ns_per_op\": %.0f, "
-			       "\"verified\": true}%s\n",
-			       r->engine, cfg.bs, cfg.qd, r->ops * mb, r->ops, r->base_ops * mb,
-			       r->ratio, r->overhead_ns, r->p50, r->p99, r->p999, r->cpu_ns,
-			       r->base_cpu_ns, i + 1 < nres ? "," : "");
-		}
-		printf("]\n");
-		return 0;
-	}
-	printf("workload xts-enc,crc32c,copy  block %zu B  queue depth %u  (%u rounds, median)\n",
-	       cfg.bs, cfg.qd, cfg.rounds);
-	printf("%-18s %10s %10s %10s %8s %12s %9s %9s %10s\n", "engine", "chains/s", "GB/s",
-	       "base GB/s", "ratio", "ovh ns/desc", "p50 us", "p99 us", "cpu ns/op");
-	for (i = 0; i < nres; i++) {
-		struct bench_result *r = &res[i];
-		double gb = (double)cfg.bs / 1e9;
+		for (i = 0; i < n; i++) {
+			struct lists sl = { .nbs = 0 };
 
-		printf("%-18s %10.0f %10.3f %10.3f %7.3fx %12.1f %9.2f %9.2f %10.0f\n", r->engine,
-		       r->ops, r->ops * gb, r->base_ops * gb, r->ratio, r->overhead_ns, r->p50,
-		       r->p99, r->cpu_ns);
+			if (add_workloads(std_set[i].wl, &sl) || add_engines(std_set[i].engines, &sl) ||
+			    parse_bs_list(std_set[i].bs, &sl) || parse_qd_list(std_set[i].qd, &sl))
+				goto out;
+			for (a = 0; a < sl.neng; a++)
+				for (b2 = 0; b2 < sl.nbs; b2++)
+					for (j = 0; j < sl.nqd; j++)
+						ncfg++;
+			free(sl.wl[0]);
+			for (a = 0; a < sl.neng; a++)
+				free(sl.eng[a]);
+		}
 	}
-	printf("baseline: the same chain as a hand-written OpenSSL EVP + ISA-L + memcpy loop on one "
-	       "core, outputs verified equal\n");
-	return 0;
+	if (!standard) {
+		if (!l.nwl)
+			add_workloads("xts-enc,crc32c,copy", &l);
+		if (!l.neng)
+			add_engines("soft", &l);
+		if (!l.nbs)
+			parse_bs_list("4K", &l);
+		if (!l.nqd)
+			parse_qd_list("64", &l);
+		ncfg = l.nwl * l.neng * l.nbs * l.nqd;
+	}
+	wls = calloc(standard ? ncfg : l.nwl, sizeof(*wls));
+	engs = calloc(standard ? ncfg : l.neng, sizeof(*engs));
+	cfgs = calloc(ncfg, sizeof(*cfgs));
+	res = calloc(ncfg, sizeof(*res));
+	if (!wls || !engs || !cfgs || !res) {
+		cli_err("out of memory");
+		goto out;
+	}
+	if (standard) {
+		size_t n = sizeof(std_set) / sizeof(std_set[0]);
+		unsigned k = 0;
+
+		for (i = 0; i < n; i++) {
+			struct lists sl = { .nbs = 0 };
+
+			add_workloads(std_set[i].wl, &sl);
+			add_engines(std_set[i].engines, &sl);
+			parse_bs_list(std_set[i].bs, &sl);
+			parse_qd_list(std_set[i].qd, &sl);
+			for (a = 0; a < sl.neng; a++)
+				for (b2 = 0; b2 < sl.nbs; b2++)
+					for (j = 0; j < sl.nqd; j++, k++) {
+						if (workload_parse(sl.wl[0], &wls[k], err, sizeof(err)) ||
+						    parse_engine(sl.eng[a], &engs[k])) {
+							cli_err("standard set: %s", err);
+							goto out;
+						}
+						cfgs[k] = (struct config){ &wls[k], &engs[k],
+									   sl.bs[b2], sl.qd[j] };
+					}
+			free(sl.wl[0]);
+			for (a = 0; a < sl.neng; a++)
+				free(sl.eng[a]);
+		}
+	} else {
+		unsigned k = 0;
+
+		for (i = 0; i < l.nwl; i++)
+			if (workload_parse(l.wl[i], &wls[i], err, sizeof(err))) {
+				cli_err("%s", err);
+				goto out;
+			}
+		for (i = 0; i < l.neng; i++)
+			if (parse_engine(l.eng[i], &engs[i]))
+				goto out;
+		for (i = 0; i < l.nwl; i++)
+			for (a = 0; a < l.neng; a++)
+				for (b2 = 0; b2 < l.nbs; b2++)
+					for (j = 0; j < l.nqd; j++)
+						cfgs[k++] = (struct config){ &wls[i], &engs[a],
+									     l.bs[b2], l.qd[j] };
+	}
+
+	for (i = 0; i < ncfg; i++) {
+		int r = run_config(&o, &cfgs[i], &res[i], i + 1, ncfg);
+
+		if (r == -EBADMSG) {
+			nverify++;
+			fprintf(stderr, "%satx: bench: %s on %s, block %zu, depth %u: output differs "
+				"from the baseline: no result\n", o.progress ? "\r\033[K" : "",
+				cfgs[i].w->text, cfgs[i].e->text, cfgs[i].bs, cfgs[i].qd);
+		} else if (r < 0) {
+			nfail++;
+		} else if (o.peers) {
+			if (o.progress)
+				fprintf(stderr, "\r\033[K[%u/%u] %s: dpdk-test-crypto-perf", i + 1,
+					ncfg, cfgs[i].w->text);
+			run_peers(&res[i]);
+		}
+	}
+	if (o.progress)
+		fprintf(stderr, "\r\033[K");
+	if (o.json_out) {
+		FILE *f = fopen(o.json_out, "w");
+
+		if (!f) {
+			cli_err("cannot write %s: %s", o.json_out, strerror(errno));
+			goto out;
+		}
+		print_json(f, &o, res, ncfg);
+		if (fclose(f)) {
+			cli_err("cannot write %s: %s", o.json_out, strerror(errno));
+			goto out;
+		}
+	}
+	if (o.json)
+		print_json(stdout, &o, res, ncfg);
+	else
+		print_table(&o, res, ncfg);
+	if (nverify)
+		ret = CLI_EXIT_VERIFY;
+	else if (nfail == ncfg) {
+		/* Nothing ran: say why in one line (the table has the rest). */
+		cli_err("%s", res[0].note);
+		ret = CLI_EXIT_ERR;
+	} else if (nfail) {
+		ret = CLI_EXIT_ERR;
+	} else {
+		ret = 0;
+	}
+out:
+	for (i = 0; i < l.nwl; i++)
+		free(l.wl[i]);
+	for (i = 0; i < l.neng; i++)
+		free(l.eng[i]);
+	free(wls);
+	free(engs);
+	free(cfgs);
+	free(res);
+	return ret;
 }
