@@ -642,26 +642,33 @@ static int handle_msg(int fd, struct msg *m)
 
 /* ---- socket ---- */
 
+/*
+ * Bind to PATH.tmp, listen, then rename to PATH: the path appears only once
+ * it accepts connections, so "the socket exists" means "ready" for scripts
+ * and tests (a bare bind then listen leaves a window of ECONNREFUSED).
+ */
 static int listen_on(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	char tmp[sizeof(sa.sun_path)];
+	int fd, e;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
 		vc_log("socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
-	strcpy(sa.sun_path, path);
+	strcpy(sa.sun_path, tmp);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	/* a stale socket from a crashed run; a live daemon on it would lose
 	 * its path, which is what a restart means */
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
-		int e = -errno;
-
+	unlink(tmp);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0 ||
+	    rename(tmp, path) < 0) {
+		e = -errno;
 		vc_log("cannot listen on %s: %s", path, strerror(-e));
+		unlink(tmp);
 		close(fd);
 		return e;
 	}

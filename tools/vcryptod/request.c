@@ -338,8 +338,11 @@ static int data_dispatch(struct vc_worker *w)
 
 	if (w->rlen < sizeof(req) || !(h = in_ptr(w, 0, sizeof(req))))
 		return VIRTIO_CRYPTO_BADMSG;
-	/* our own copy: the guest may rewrite the header while we work */
+	/* our own copy: the guest may rewrite the header while we work.  The
+	 * barrier keeps the compiler from re-reading guest memory in place of
+	 * the copy after the checks. */
 	memcpy(&req, h, sizeof(req));
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 
 	switch (req.header.opcode) {
 	case VIRTIO_CRYPTO_CIPHER_ENCRYPT:
