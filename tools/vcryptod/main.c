@@ -309,6 +309,7 @@ static int set_mem_table(struct msg *m)
 	for (unsigned i = 0; i < mem->nregions; i++) {
 		const struct vhost_user_memory_region *r = &mem->regions[i];
 		struct vc_region *nr = &nm.r[i];
+		struct stat stb;
 		uint64_t len;
 		void *p;
 
@@ -321,6 +322,10 @@ static int set_mem_table(struct msg *m)
 			vc_log("vhost-user: memory region %u has impossible bounds", i);
 			goto err_unmap;
 		}
+		/* hugetlbfs wants whole huge pages, for munmap too (as DPDK) */
+		if (fstat(m->fds[i], &stb) == 0 && stb.st_blksize > 4096 &&
+		    !(stb.st_blksize & (stb.st_blksize - 1)))
+			len = (len + (uint64_t)stb.st_blksize - 1) & ~((uint64_t)stb.st_blksize - 1);
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[i], 0);
 		if (p == MAP_FAILED) {
 			vc_log("vhost-user: cannot map memory region %u (%llu bytes): %s", i,
@@ -812,7 +817,6 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	vc_sessions_init();
 	if (dev_init() < 0)
 		return 1;
 	lfd = listen_on(vc_opts.socket_path);

@@ -52,10 +52,6 @@ static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct vc_session *table[VC_MAX_SESSIONS];	/* (t) */
 static uint64_t table_gen[VC_MAX_SESSIONS];		/* (t) reuse counter per slot */
 
-void vc_sessions_init(void)
-{
-}
-
 static void session_free(struct vc_session *s)
 {
 	if (!s)

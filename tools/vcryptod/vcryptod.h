@@ -160,13 +160,13 @@ struct vc_sess_params {
 
 struct vc_session;
 
-void vc_sessions_init(void);
 /* Returns a VIRTIO_CRYPTO_* status; *id set on OK. */
 int vc_session_create(const struct vc_sess_params *p, uint64_t *id);
 int vc_session_destroy(uint64_t id);
 void vc_sessions_clear(void);
 
-/* Look up under the table's read lock; vc_session_put drops it. */
+/* Look up under the table's read lock; vc_session_put drops it and must
+ * be called after every vc_session_get, also when it returned NULL. */
 const struct vc_session *vc_session_get(uint64_t id);
 void vc_session_put(void);
 enum vc_sess_kind vc_session_kind(const struct vc_session *s);
