@@ -109,8 +109,8 @@ static bool dev_push(struct fixture *f, unsigned head, uint32_t len, bool at_hea
 	vq->used->ring[pos].id = head;
 	vq->used->ring[pos].len = len;
 	f->dev_used_idx++;
-	__atomic_store_n(&vq->used->idx, f->dev_used_idx, __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* seq_cst store: the device-side full barrier before reading used_event */
+	__atomic_store_n(&vq->used->idx, f->dev_used_idx, __ATOMIC_SEQ_CST);
 	if (vq->event_idx)
 		return vring_need_event(*vring_used_event(vq->avail, vq->num), f->dev_used_idx, old);
 	return !(vq->avail->flags & VRING_AVAIL_F_NO_INTERRUPT);
