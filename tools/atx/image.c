@@ -1108,7 +1108,7 @@ static int cmd_run(const struct img_opts *o)
 	}
 
 	job_run(&j);
-	double secs = (now_ns() - j.t_start) / 1e9;
+	double secs;
 
 	if (j.error) {
 		err("%s", j.error_msg);
@@ -1134,6 +1134,8 @@ static int cmd_run(const struct img_opts *o)
 			goto out_chunks;
 		}
 	}
+	/* The time includes the fsync and rename: the output is durable when we say so. */
+	secs = (now_ns() - j.t_start) / 1e9;
 	if (!o->quiet)
 		printf("atx image %s: %.1f MiB in %.3f s, %.2f GB/s, engine %s, lanes %u, queue depth %u, "
 		       "sector %u, integrity %s, %" PRIu64 " integrity error%s\n",
