@@ -1277,8 +1277,9 @@ static int parse_bs_list(const char *arg, struct lists *l)
 		size_t v;
 
 		if (parse_size(tok, &v) || v < 16 || v > (16u << 20) || v % 16 || l->nbs >= MAX_LIST) {
+			cli_err("--block-size takes sizes 16..16M, multiples of 16 ('%s')", tok);
 			free(dup);
-			return cli_err("--block-size takes sizes 16..16M, multiples of 16 ('%s')", tok);
+			return CLI_EXIT_ERR;
 		}
 		l->bs[l->nbs++] = v;
 	}
@@ -1298,8 +1299,9 @@ static int parse_qd_list(const char *arg, struct lists *l)
 		unsigned long v = strtoul(tok, &end, 10);
 
 		if (*end || !v || v > 4096 || l->nqd >= MAX_LIST) {
+			cli_err("--queue-depth takes numbers 1..4096 ('%s')", tok);
 			free(dup);
-			return cli_err("--queue-depth takes numbers 1..4096 ('%s')", tok);
+			return CLI_EXIT_ERR;
 		}
 		l->qd[l->nqd++] = (unsigned)v;
 	}
@@ -1449,6 +1451,7 @@ int cmd_bench(int argc, char **argv)
 		return bench_plot(argc - 1, argv + 1);
 	cli_set_cmd("bench");
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "w:e:b:q:l:s:n:r:jJ:PSd:Qh", opts, NULL)) != -1) {
 		char *end = NULL;
 

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: MIT
+"""`atx bench`: tiny runs give valid JSON with the documented fields and
+verified outputs; bad workloads and options exit 2 with one line; `atx
+bench plot` turns JSON into PNG files.  Kept short (--seconds 0.1-0.2)."""
+import json
+import os
+import subprocess
+
+import pytest
+
+SCHEMA = ("workload", "engine", "block_size", "queue_depth", "gbps", "ops_per_s",
+          "baseline_gbps", "ratio_to_baseline", "overhead_ns", "p50_us", "p99_us")
+
+
+def bench(atx_bin, *args, timeout=60):
+    return subprocess.run([atx_bin, "bench", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def bench_json(atx_bin, *args):
+    r = bench(atx_bin, "--json", "--no-peers", "--rounds", "2", *args)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert isinstance(rows, list) and rows
+    for row in rows:
+        for k in SCHEMA:
+            assert k in row, (k, row)
+        assert row["verified"] is True
+        assert row["gbps"] > 0 and row["baseline_gbps"] > 0 and row["ops_per_s"] > 0
+        assert row["p99_us"] >= row["p50_us"] > 0
+        assert abs(row["ratio_to_baseline"] - row["gbps"] / row["baseline_gbps"]) < 0.01
+    return rows
+
+
+@pytest.mark.parametrize("workload", [
+    "xts-enc,crc32c,copy",
+    "gcm-enc",
+    "cbc-enc,hmac-sha256",
+    "copy,{xts-enc|crc32c},write",
+    "xor,copy,xor",
+    "pq",
+    "read,xts-dec,crc32c",
+])
+def test_workloads_verified_json(atx_bin, tmp_path, workload):
+    rows = bench_json(atx_bin, "--seconds", "0.1", "-w", workload, "-q", "8",
+                      "--dir", str(tmp_path))
+    assert [r["workload"] for r in rows] == [workload]
+    assert rows[0]["block_size"] == 4096 and rows[0]["queue_depth"] == 8
+
+
+def test_sweep_is_a_cross_product(atx_bin):
+    rows = bench_json(atx_bin, "--seconds", "0.1", "-w", "xts-enc,crc32c,copy",
+                      "-e", "soft,soft:lanes=1", "-b", "512,64K", "-q", "1,16")
+    got = {(r["engine"], r["block_size"], r["queue_depth"]) for r in rows}
+    assert got == {(e, b, q) for e in ("soft", "soft:lanes=1") for b in (512, 65536)
+                   for q in (1, 16)}
+
+
+def test_op_count(atx_bin):
+    rows = bench_json(atx_bin, "--ops", "200", "-w", "crc32c,copy", "-q", "4")
+    assert rows[0]["workload"] == "crc32c,copy"
+
+
+def test_mb_engine_when_present(atx_bin):
+    r = bench(atx_bin, "--json", "--no-peers", "--rounds", "1", "--seconds", "0.1",
+              "-w", "cbc-enc", "-e", "mb", "-q", "8")
+    if r.returncode == 2 and "not available" in r.stderr:
+        pytest.skip("no mb engine on this CPU")
+    assert r.returncode == 0, r.stderr
+    row = json.loads(r.stdout)[0]
+    assert row["engine"] == "mb" and row["served_by"] == "cbc-enc=mb" and row["verified"]
+
+
+def test_table_output(atx_bin):
+    r = bench(atx_bin, "--no-peers", "--rounds", "1", "--seconds", "0.1", "-q", "4")
+    assert r.returncode == 0, r.stderr
+    assert "xts-enc,crc32c,copy" in r.stdout and "ratio" in r.stdout
+    assert r.stderr == ""   # the progress line only goes to a TTY
+
+
+@pytest.mark.parametrize("args,words", [
+    (["-w", "xts-enc,bogus"], "unknown step 'bogus'"),
+    (["-w", "xts-enc,,copy"], "empty step"),
+    (["-w", "{copy|crc32c"], "unclosed"),
+    (["-e", "quantum"], "unknown engine"),
+    (["-e", "soft:lanes=x"], "soft:lanes=N"),
+    (["-b", "7"], "--block-size"),
+    (["-q", "0"], "--queue-depth"),
+    (["--seconds", "-1"], "--seconds"),
+    (["--seconds", "1", "--ops", "5"], "exclude"),
+    (["--frobnicate"], "frobnicate"),
+    (["stray"], "unexpected argument"),
+    (["-e", "virtio:/nonexistent/atx-bench.sock", "--seconds", "0.1"], "cannot attach"),
+])
+def test_bad_input_exits_2_one_line(atx_bin, args, words):
+    r = bench(atx_bin, "--json", *args)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("atx: bench"), r.stderr
+    assert words in lines[0]
+
+
+def test_plot_writes_pngs(atx_bin, tmp_path):
+    rows = bench_json(atx_bin, "--seconds", "0.1", "-w", "xts-enc,crc32c,copy",
+                      "-b", "512,4K", "-q", "1,8")
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(rows))
+    out = tmp_path / "png"
+    out.mkdir()
+    r = subprocess.run([atx_bin, "bench", "plot", str(src), "-o", str(out)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    pngs = sorted(os.listdir(out))
+    assert {"throughput_vs_block_size.png", "latency_vs_queue_depth.png",
+            "ratio_to_baseline.png"} <= set(pngs)
+    for p in pngs:
+        with open(out / p, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_bad_input(atx_bin, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    r = subprocess.run([atx_bin, "bench", "plot", str(bad)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
