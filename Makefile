@@ -136,7 +136,7 @@ run: config.mk all
 	$(Q)./tools/run-demo.sh $(O)
 
 bench: config.mk all
-	$(Q)$(O)/atx bench
+	$(Q)./bench/run.sh $(O)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
