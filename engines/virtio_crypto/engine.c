@@ -5,13 +5,16 @@
  * watches each queue's call eventfd in its io_uring and calls our poll,
  * which reaps used entries and completes descriptors.
  *
- * Engine spec: "virtio:SOCKET_PATH[?qsize=N&queues=N&arena=MiB&ubuf=MiB&ctrlq=1]"
- * (ubuf reserves arena memory for atx__virtio_buf_alloc: zero-copy buffers;
- * ctrlq=1 creates sessions on the control queue even when the backend
- * offers session messages; timeout=S fails everything in flight with
- * -ETIMEDOUT and retires the device when a queue holds work and makes no
- * progress for S seconds, 0 = never, default 30)
- * (the core splits the engine list on ',' so options use '?' and '&').
+ * Engine spec: "virtio:SOCKET_PATH[?OPT=N&OPT=N...]" (the core splits the
+ * engine list on ',', so options use '?' and '&'):
+ *   qsize=N    entries per data queue (power of two, default 256)
+ *   queues=N   use at most N of the device's data queues (default all, <= 16)
+ *   arena=MiB  shared arena size (default: a 256 KiB bounce area per slot)
+ *   ubuf=MiB   arena reserve for atx__virtio_buf_alloc (zero-copy buffers)
+ *   ctrlq=1    sessions on the control queue even if the backend offers
+ *              session messages
+ *   timeout=S  a queue holding work without progress for S seconds fails it
+ *              all with -ETIMEDOUT and retires the device (default 30, 0 off)
  *
  * The device going away (backend killed, socket closed) is noticed by
  * watching the vhost-user socket too: every in-flight request then
@@ -32,7 +35,6 @@
 #include "virtio_crypto/virtio_crypto.h"
 
 #define VC_CONNECT_TIMEOUT_MS 3000
-
 #define VC_DEFAULT_TIMEOUT_S 30
 
 struct vc_engine {
@@ -122,10 +124,9 @@ static int vc_attach(struct atx_engine *e, const char *args)
 	struct vc_transport *t;
 	struct vc_dev_opts o;
 	char *path = NULL;
-	int err;
-
 	bool ctrlq = false;
 	unsigned timeout_s = VC_DEFAULT_TIMEOUT_S;
+	int err;
 
 	err = parse_args(args, &path, &o, &ctrlq, &timeout_s);
 	if (err)
@@ -153,6 +154,19 @@ static int vc_attach(struct atx_engine *e, const char *args)
 	if (err)
 		goto err_free_ve;
 	atx_engine_set_priv(e, ve);
+	if (timeout_s) {
+		/*
+		 * A backend that stops answering (DPDK retries a failed request
+		 * forever) must not hang the caller: a 1 s tick checks progress.
+		 */
+		struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+
+		ve->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (ve->timer_fd < 0 || timerfd_settime(ve->timer_fd, 0, &its, NULL) < 0) {
+			err = -errno;
+			goto err_fini_dev;
+		}
+	}
 
 	uint32_t caps = dev_caps(&ve->dev);
 	for (unsigned i = 0; i < ve->dev.nqueues; i++) {
@@ -172,18 +186,7 @@ static int vc_attach(struct atx_engine *e, const char *args)
 		if (err)
 			goto err_fini_dev;
 	}
-	if (timeout_s) {
-		/*
-		 * A backend that stops answering (DPDK retries a failed request
-		 * forever) must not hang the caller: a 1 s tick checks progress.
-		 */
-		struct itimerspec its = { { 1, 0 }, { 1, 0 } };
-
-		ve->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (ve->timer_fd < 0 || timerfd_settime(ve->timer_fd, 0, &its, NULL) < 0) {
-			err = -errno;
-			goto err_fini_dev;
-		}
+	if (ve->timer_fd >= 0) {
 		err = atx_engine_watch_fd(ve->dev.q[0].chan, ve->timer_fd);
 		if (err)
 			goto err_fini_dev;
