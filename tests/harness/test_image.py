@@ -344,6 +344,11 @@ def test_unwritable_output_dir(work):
     make_plain(d / "p", 1000)
     r = run("encrypt", "-i", d / "p", "-o", d / "nodir" / "e", "--key-file", kf)
     assert r.returncode == 2 and "nodir" in r.stderr
+    if os.path.isdir("/sys/kernel"):
+        # sysfs refuses new files even to root.
+        r = run("encrypt", "-i", d / "p", "-o", "/sys/atx-image-test", "--key-file", kf)
+        assert r.returncode == 2 and "Permission denied" in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
     if os.geteuid() != 0:
         ro = d / "ro"
         ro.mkdir()
