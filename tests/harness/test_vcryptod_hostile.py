@@ -650,6 +650,21 @@ def test_sigterm_exits_zero_and_unlinks():
     assert not os.path.exists(sock)
 
 
+def test_sigterm_while_a_message_is_half_sent():
+    """A frontend stalled inside a message must not keep SIGTERM from working."""
+    proc, sock = start_daemon()
+    f = Frontend(sock)
+    try:
+        f.setup()   # queue threads running: the signal must still reach the main thread
+        f.sock.sendall(struct.pack("<III", SET_VRING_NUM, F_VERSION, 8) + b"\0\0")
+        time.sleep(0.2)
+        rc, err = stop_daemon(proc)
+        assert rc == 0, "exit status %s: %s" % (rc, err)
+        assert not os.path.exists(sock)
+    finally:
+        f.close()
+
+
 def test_exit_after_closes_connection():
     proc, sock = start_daemon("--exit-after", "2")
     f = Frontend(sock)

@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,11 +78,14 @@ void vc_dbg(const char *fmt, ...)
 }
 
 static int sig_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
 {
 	int saved = errno;
 	char c = (char)sig;
+
+	got_signal = 1;
 
 	if (write(sig_pipe[1], &c, 1) < 0) {
 		/* pipe full: a signal is already pending */
@@ -190,7 +194,7 @@ static int read_full(int fd, void *buf, size_t len)
 	while (len) {
 		ssize_t n = recv(fd, p, len, 0);
 
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !got_signal)
 			continue;
 		if (n <= 0)
 			return n == 0 ? -ECONNRESET : -errno;
@@ -219,7 +223,7 @@ static int msg_recv(int fd, struct msg *m)
 	m->nfds = 0;
 	do
 		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && errno == EINTR && !got_signal);
 	if (n <= 0)
 		return n == 0 ? -ECONNRESET : -errno;
 	/* fds first, so that every exit path below closes them */
@@ -866,6 +870,12 @@ int main(int argc, char **argv)
 				vc_log("a second frontend connected; refused (one at a time)");
 				close(nfd);
 			} else if (nfd >= 0) {
+				/* a frontend stalling inside a message is dropped
+				 * rather than holding the main thread forever */
+				struct timeval tv = { .tv_sec = 5 };
+
+				setsockopt(nfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+				setsockopt(nfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 				vc_log("frontend connected");
 				cfd = nfd;
 			}

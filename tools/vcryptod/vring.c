@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,7 @@ static void *vq_thread(void *argp)
 int vc_vq_start(struct vc_dev *dev, struct vc_vq *vq)
 {
 	struct vq_thread_arg *arg;
+	sigset_t block, old;
 	int rc;
 
 	if (vq->running || !vc_vq_ready(dev, vq))
@@ -360,7 +362,14 @@ int vc_vq_start(struct vc_dev *dev, struct vc_vq *vq)
 	}
 	arg->dev = dev;
 	arg->vq = vq;
+	/* queue threads inherit a mask without SIGTERM/SIGINT, so the signals
+	 * reach the main thread and interrupt its blocking socket calls */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
 	rc = -pthread_create(&vq->thread, NULL, vq_thread, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		free(arg);
 		goto err_close_stop;
