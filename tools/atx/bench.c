@@ -30,6 +30,10 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef ATX_HAVE_IPSEC_MB
+#include <cpuid.h>
+#include <intel-ipsec-mb.h>
+#endif
 
 #include "atx.h"
 #include "bench.h"
@@ -293,6 +297,7 @@ struct bench_result {
 	struct config c;
 	char engine[160];       /* label: the spec, plus what served each crypto step */
 	char served[160];
+	const char *baseline;   /* what the baseline loop calls */
 	int status;             /* 0, or -errno: no figures */
 	char note[160];
 	double ops, base_ops, ratio, overhead_ns, p50, p99, p999, cpu_ns, base_cpu_ns;
@@ -406,15 +411,12 @@ static int evp_run(EVP_CIPHER_CTX *x, const uint8_t *iv, unsigned char *out,
 	return 0;
 }
 
-/* One chain (block @blk) of @w on slot @s's buffers, by direct calls. */
-static int baseline_chain(struct baseline *b, const struct workload *w, struct slot *s,
-			  size_t bs, uint64_t blk, int fd_in, int fd_out, off_t out_off)
+/* Step @i of @w for block @blk on slot @s's buffers, by a direct call. */
+static int baseline_step(struct baseline *b, const struct workload *w, unsigned i,
+			 struct slot *s, size_t bs, const uint8_t *iv, int fd_in, int fd_out,
+			 off_t out_off)
 {
-	uint8_t iv[16];
-	unsigned i;
-
-	iv_of(blk, iv);
-	for (i = 0; i < w->nn; i++) {
+	{
 		const struct node *n = &w->n[i];
 		unsigned char *in = n->in >= 0 ? s->buf[n->in] : NULL;
 		unsigned char *out = n->out >= 0 ? s->buf[n->out] : NULL;
@@ -486,6 +488,190 @@ static int baseline_chain(struct baseline *b, const struct workload *w, struct s
 	return 0;
 }
 
+/* One chain (block @blk) of @w on slot @s's buffers, by direct calls. */
+static int baseline_chain(struct baseline *b, const struct workload *w, struct slot *s,
+			  size_t bs, uint64_t blk, int fd_in, int fd_out, off_t out_off)
+{
+	uint8_t iv[16];
+	unsigned i;
+	int ret;
+
+	s->blk = blk;
+	iv_of(blk, iv);
+	for (i = 0; i < w->nn; i++) {
+		ret = baseline_step(b, w, i, s, bs, iv, fd_in, fd_out, out_off);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * The intel-ipsec-mb baseline, for configurations on the mb engine: the
+ * same steps, but every cbc-enc, gcm-enc and hmac-sha256 step of a batch
+ * of queue-depth chains is submitted as one burst of jobs to a manager of
+ * its own and flushed, the way a hand-written multi-buffer loop would;
+ * the other steps are the direct calls above, slot by slot.
+ */
+#ifdef ATX_HAVE_IPSEC_MB
+struct mbbase {
+	IMB_MGR *mgr;
+	uint32_t cbc_enc[60] __attribute__((aligned(16)));
+	uint32_t cbc_dec[60] __attribute__((aligned(16)));
+	struct gcm_key_data gcm __attribute__((aligned(64)));
+	uint8_t ipad[32] __attribute__((aligned(16)));
+	uint8_t opad[32] __attribute__((aligned(16)));
+};
+
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* The best manager the CPU and the OS (XCR0) allow, as the mb engine picks it. */
+static int mbbase_init(struct mbbase *m)
+{
+	uint64_t feat = imb_get_feature_flags(), xcr0 = 0;
+	uint8_t pad[64] __attribute__((aligned(16)));
+	unsigned a, b, c, d, i;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_AES) || !(feat & IMB_FEATURE_AESNI))
+		return -EOPNOTSUPP;
+	m->mgr = alloc_mb_mgr(0);
+	if (!m->mgr)
+		return -ENOMEM;
+	if (c & bit_OSXSAVE)
+		xcr0 = xgetbv0();
+	if ((xcr0 & 0xe6) == 0xe6 && (feat & IMB_FEATURE_AVX512_SKX) == IMB_FEATURE_AVX512_SKX)
+		init_mb_mgr_avx512(m->mgr);
+	else if ((xcr0 & 0x6) == 0x6 && (feat & IMB_FEATURE_AVX2))
+		init_mb_mgr_avx2(m->mgr);
+	else if ((xcr0 & 0x6) == 0x6 && (feat & IMB_FEATURE_AVX))
+		init_mb_mgr_avx(m->mgr);
+	else
+		init_mb_mgr_sse(m->mgr);
+	IMB_AES_KEYEXP_128(m->mgr, bench_key, m->cbc_enc, m->cbc_dec);
+	IMB_AES256_GCM_PRE(m->mgr, bench_key, &m->gcm);
+	for (i = 0; i < 64; i++)
+		pad[i] = (i < 32 ? bench_key[i] : 0) ^ 0x36;
+	IMB_SHA256_ONE_BLOCK(m->mgr, pad, m->ipad);
+	for (i = 0; i < 64; i++)
+		pad[i] = (i < 32 ? bench_key[i] : 0) ^ 0x5c;
+	IMB_SHA256_ONE_BLOCK(m->mgr, pad, m->opad);
+	return 0;
+}
+
+static void mbbase_fini(struct mbbase *m)
+{
+	if (m->mgr)
+		free_mb_mgr(m->mgr);
+}
+
+static bool mb_kind(enum kind k)
+{
+	return k == K_CBC_ENC || k == K_GCM_ENC || k == K_HMAC;
+}
+
+static int mb_check(IMB_JOB *job, unsigned *left)
+{
+	if (!job)
+		return 0;
+	(*left)--;
+	return job->status == IMB_STATUS_COMPLETED ? 0 : -EIO;
+}
+
+/* Step @i of @w for the chains of @n slots (blocks blk0..), as one burst. */
+static int mbbase_step(struct mbbase *m, const struct workload *w, unsigned i,
+		       struct slot *slots, unsigned n, size_t bs, uint8_t (*ivs)[16])
+{
+	const struct node *nd = &w->n[i];
+	unsigned j, left = n;
+	int ret = 0;
+
+	for (j = 0; j < n; j++) {
+		struct slot *s = &slots[j];
+		IMB_JOB *job = IMB_GET_NEXT_JOB(m->mgr);
+
+		memset(job, 0, sizeof(*job));
+		job->src = s->buf[nd->in];
+		job->dst = nd->out >= 0 ? s->buf[nd->out] : NULL;
+		job->cipher_direction = IMB_DIR_ENCRYPT;
+		job->chain_order = IMB_ORDER_CIPHER_HASH;
+		job->iv = ivs[j];
+		switch (nd->kind) {
+		case K_CBC_ENC:
+			job->cipher_mode = IMB_CIPHER_CBC;
+			job->hash_alg = IMB_AUTH_NULL;
+			job->enc_keys = m->cbc_enc;
+			job->dec_keys = m->cbc_dec;
+			job->key_len_in_bytes = 16;
+			job->msg_len_to_cipher_in_bytes = bs;
+			job->iv_len_in_bytes = 16;
+			break;
+		case K_GCM_ENC:
+			job->cipher_mode = IMB_CIPHER_GCM;
+			job->hash_alg = IMB_AUTH_AES_GMAC;
+			job->enc_keys = &m->gcm;
+			job->dec_keys = &m->gcm;
+			job->key_len_in_bytes = 32;
+			job->msg_len_to_cipher_in_bytes = bs;
+			job->msg_len_to_hash_in_bytes = bs;
+			job->iv_len_in_bytes = 12;
+			job->auth_tag_output = s->tag[i];
+			job->auth_tag_output_len_in_bytes = 16;
+			break;
+		default:
+			job->cipher_mode = IMB_CIPHER_NULL;
+			job->hash_alg = IMB_AUTH_HMAC_SHA_256;
+			job->msg_len_to_hash_in_bytes = bs;
+			job->auth_tag_output = s->mac[i];
+			job->auth_tag_output_len_in_bytes = 32;
+			job->u.HMAC._hashed_auth_key_xor_ipad = m->ipad;
+			job->u.HMAC._hashed_auth_key_xor_opad = m->opad;
+			break;
+		}
+		ret |= mb_check(IMB_SUBMIT_JOB(m->mgr), &left);
+		while ((job = IMB_GET_COMPLETED_JOB(m->mgr)))
+			ret |= mb_check(job, &left);
+	}
+	while (left) {
+		IMB_JOB *job = IMB_FLUSH_JOB(m->mgr);
+
+		if (!job)
+			break;
+		ret |= mb_check(job, &left);
+	}
+	return left ? -EIO : ret;
+}
+#else
+struct mbbase {
+	void *mgr;
+};
+
+static int mbbase_init(struct mbbase *m)
+{
+	return -EOPNOTSUPP;
+}
+
+static void mbbase_fini(struct mbbase *m)
+{
+}
+
+static bool mb_kind(enum kind k)
+{
+	return false;
+}
+
+static int mbbase_step(struct mbbase *m, const struct workload *w, unsigned i,
+		       struct slot *slots, unsigned n, size_t bs, uint8_t (*ivs)[16])
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
 /* ------------------------------------------------------------------ */
 /* The same chains through atx                                        */
 /* ------------------------------------------------------------------ */
@@ -499,6 +685,8 @@ struct bench_run {
 	struct slot *slots;     /* atx's */
 	struct slot *bslots;    /* the baseline's */
 	int fd_in, fd_out;
+	struct mbbase *mb;      /* the intel-ipsec-mb baseline, or NULL */
+	uint8_t (*ivs)[16];     /* its IVs, one per slot */
 	uint64_t next_blk;
 	uint64_t done;          /* chains completed this round */
 	uint64_t target;        /* op-count mode: chains per round */
@@ -649,6 +837,34 @@ static double atx_round(struct bench_run *r, uint64_t ns, uint64_t ops, double *
 	return r->err ? -1.0 : (double)r->done * 1e9 / (double)(t - t0);
 }
 
+/* @cnt chains (blocks n0..) step by step, crypto steps as ipsec-mb bursts. */
+static int baseline_batch(struct bench_run *r, struct baseline *b, uint64_t n0, unsigned cnt)
+{
+	const struct workload *w = r->w;
+	unsigned i, j;
+	int ret;
+
+	for (j = 0; j < cnt; j++) {
+		r->bslots[j].blk = n0 + j;
+		iv_of(n0 + j, r->ivs[j]);
+	}
+	for (i = 0; i < w->nn; i++) {
+		if (mb_kind(w->n[i].kind)) {
+			ret = mbbase_step(r->mb, w, i, r->bslots, cnt, r->bs, r->ivs);
+			if (ret < 0)
+				return ret;
+			continue;
+		}
+		for (j = 0; j < cnt; j++) {
+			ret = baseline_step(b, w, i, &r->bslots[j], r->bs, r->ivs[j], r->fd_in,
+					    r->fd_out, (off_t)((r->qd + j) * r->bs));
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return 0;
+}
+
 /* Chains per second of the baseline, over @ns nanoseconds or @ops chains. */
 static double baseline_round(struct bench_run *r, struct baseline *b, uint64_t ns, uint64_t ops,
 			     double *cpu, int *err)
@@ -656,6 +872,24 @@ static double baseline_round(struct bench_run *r, struct baseline *b, uint64_t n
 	uint64_t t0 = now_ns(), t, n = 0;
 	double c0 = cpu_s();
 
+	if (r->mb) {
+		do {
+			unsigned cnt = r->qd;
+			int ret;
+
+			if (ops && ops - n < cnt)
+				cnt = (unsigned)(ops - n);
+			ret = baseline_batch(r, b, n, cnt);
+			if (ret < 0) {
+				*err = ret;
+				return -1;
+			}
+			n += cnt;
+			t = now_ns();
+		} while (ops ? n < ops : t - t0 < ns);
+		*cpu = (cpu_s() - c0) / (double)n;
+		return (double)n * 1e9 / (double)(t - t0);
+	}
 	do {
 		unsigned i;
 
@@ -692,6 +926,31 @@ static int verify(struct bench_run *r, struct baseline *b)
 		fbuf = malloc(bs);
 		if (!fbuf)
 			return -ENOMEM;
+	}
+	/* An ipsec-mb baseline is itself checked against OpenSSL for its last blocks. */
+	for (i = 0; r->mb && i < r->qd && !ret; i++) {
+		struct slot *e = &r->bslots[i], t = *e;
+
+		for (j = 1; j < w->nbuf; j++) {
+			t.buf[j] = malloc(bs + 64);
+			if (!t.buf[j])
+				ret = -ENOMEM;
+		}
+		if (!ret)
+			ret = baseline_chain(b, w, &t, bs, e->blk, r->fd_in, r->fd_out,
+					     (off_t)((r->qd + i) * bs));
+		for (j = 1; j < w->nbuf && !ret; j++)
+			if (memcmp(t.buf[j], e->buf[j], bs))
+				ret = -EBADMSG;
+		for (j = 0; j < w->nn && !ret; j++)
+			if ((w->n[j].kind == K_HMAC && memcmp(t.mac[j], e->mac[j], 32)) ||
+			    (w->n[j].kind == K_GCM_ENC && memcmp(t.tag[j], e->tag[j], 16)) ||
+			    (w->n[j].kind == K_CRC && t.crc[j] != e->crc[j]))
+				ret = -EBADMSG;
+		for (j = 1; j < w->nbuf; j++)
+			free(t.buf[j]);
+		if (ret == -EBADMSG)
+			fprintf(stderr, "atx: bench: the intel-ipsec-mb baseline differs from OpenSSL\n");
 	}
 	for (i = 0; i < r->qd && !ret; i++) {
 		struct slot *s = &r->slots[i], *e = &r->bslots[i];
@@ -869,6 +1128,7 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 				   .engines = c->e->ctx_engines };
 	struct bench_run r = { .w = c->w, .bs = c->bs, .qd = c->qd, .fd_in = -1, .fd_out = -1 };
 	struct baseline b = { 0 };
+	struct mbbase mbb = { 0 };
 	double *a_ops = NULL, *b_ops = NULL, *a_cpu = NULL, *b_cpu = NULL, dummy;
 	uint64_t round_ns = (uint64_t)(o->seconds * 1e9 / o->rounds / 2);
 	uint64_t round_ops = o->ops ? (o->ops + o->rounds - 1) / o->rounds : 0;
@@ -921,6 +1181,19 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 			 atx_strerror(ret));
 		goto out_ctx;
 	}
+	res->baseline = "openssl+isa-l";
+	if (c->e->sess_engine && !strcmp(c->e->sess_engine, "mb")) {
+		bool any = false;
+
+		for (i = 0; i < K__COUNT; i++)
+			any |= mb_kind((enum kind)i) && r.sess[i] &&
+			       !strcmp(atx_session_engine(r.sess[i]), "mb");
+		if (any && mbbase_init(&mbb) == 0) {
+			r.mb = &mbb;
+			res->baseline = "intel-ipsec-mb+openssl+isa-l";
+		}
+	}
+	r.ivs = calloc(c->qd, sizeof(*r.ivs));
 	r.slots = calloc(c->qd, sizeof(*r.slots));
 	r.bslots = calloc(c->qd, sizeof(*r.bslots));
 	a_ops = calloc(o->rounds, sizeof(double));
@@ -930,7 +1203,7 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	r.maxlat = 1u << 20;
 	r.lat = calloc(r.maxlat, sizeof(double));
 	ret = -ENOMEM;
-	if (!r.slots || !r.bslots || !a_ops || !b_ops || !a_cpu || !b_cpu || !r.lat)
+	if (!r.ivs || !r.slots || !r.bslots || !a_ops || !b_ops || !a_cpu || !b_cpu || !r.lat)
 		goto out_free;
 	for (i = 0; i < c->qd; i++)
 		if (slot_alloc(&r.slots[i], i, c->w, c->bs, &r) ||
@@ -1013,6 +1286,8 @@ out_free:
 	}
 	free(r.slots);
 	free(r.bslots);
+	free(r.ivs);
+	mbbase_fini(&mbb);
 	free(r.lat);
 	free(a_ops);
 	free(b_ops);
@@ -1036,8 +1311,12 @@ out_baseline:
 /* Peers                                                              */
 /* ------------------------------------------------------------------ */
 
-/* dpdk-test-crypto-perf beside single crypto step workloads. */
-static void run_peers(struct bench_result *res)
+/*
+ * dpdk-test-crypto-perf beside single crypto step workloads; one run per
+ * algorithm, size and burst serves every engine's row (@done, @n: the
+ * results so far).
+ */
+static void run_peers(struct bench_result *res, const struct bench_result *done, unsigned n)
 {
 	const struct workload *w = res->c.w;
 	const char *pmds[2] = { "openssl", "aesni_mb" };
@@ -1045,6 +1324,14 @@ static void run_peers(struct bench_result *res)
 
 	if (w->nn != 1 || !kind_crypto(w->n[0].kind) || w->n[0].kind == K_XTS_DEC)
 		return;
+	for (i = 0; i < n; i++)
+		if (done[i].npeer && done[i].c.w->nn == 1 &&
+		    done[i].c.w->n[0].kind == w->n[0].kind && done[i].c.bs == res->c.bs &&
+		    done[i].c.qd == res->c.qd) {
+			memcpy(res->peer, done[i].peer, sizeof(res->peer));
+			res->npeer = done[i].npeer;
+			return;
+		}
 	for (i = 0; i < 2; i++) {
 		int ret = bench_peer_dpdk(kind_name[w->n[0].kind], pmds[i], res->c.bs, res->c.qd,
 					  &res->peer[res->npeer]);
@@ -1093,6 +1380,10 @@ static void print_json(FILE *f, const struct bench_opts *o, struct bench_result 
 		json_str(f, r->engine);
 		fprintf(f, ", \"served_by\": ");
 		json_str(f, r->served);
+		if (r->baseline) {
+			fprintf(f, ", \"baseline\": ");
+			json_str(f, r->baseline);
+		}
 		fprintf(f, ", \"block_size\": %zu, \"queue_depth\": %u, \"descriptors_per_op\": %u, "
 			"\"bytes_per_op\": %.0f",
 			r->c.bs, r->c.qd, workload_descs(r->c.w), payload(r));
@@ -1178,6 +1469,9 @@ static void print_table(const struct bench_opts *o, struct bench_result *res, un
 		       r->cpu_ns);
 		if (served_elsewhere(r))
 			printf("%-28s   served by %s\n", "", r->served);
+		if (r->baseline && strstr(r->baseline, "ipsec-mb"))
+			printf("%-28s   base: intel-ipsec-mb directly, one burst of %u jobs per step\n", "",
+			       r->c.qd);
 		for (j = 0; j < r->npeer; j++) {
 			struct bench_peer *p = &r->peer[j];
 
@@ -1191,7 +1485,7 @@ static void print_table(const struct bench_opts *o, struct bench_result *res, un
 		}
 	}
 	printf("GB/s and ops/s: atx, median of %u interleaved rounds; base: the same chains as a "
-	       "hand-written OpenSSL/ISA-L/libc loop; ovh: (atx - base) time per descriptor; "
+	       "hand-written OpenSSL/ISA-L/libc (mb rows: intel-ipsec-mb) loop; ovh: (atx - base) time per descriptor; "
 	       "p50/p99/p99.9: chain latency (1 in 16 sampled); cpu: process CPU per chain; "
 	       "every output verified equal to the baseline's.\n", o->rounds);
 }
@@ -1656,7 +1950,7 @@ int cmd_bench(int argc, char **argv)
 			if (o.progress)
 				fprintf(stderr, "\r\033[K[%u/%u] %s: dpdk-test-crypto-perf", i + 1,
 					ncfg, cfgs[i].w->text);
-			run_peers(&res[i]);
+			run_peers(&res[i], res, i);
 		}
 	}
 	if (o.progress)
