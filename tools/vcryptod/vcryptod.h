@@ -86,6 +86,7 @@ struct vc_vq {
 	bool enabled;
 	/* runtime: valid while running */
 	bool running;
+	bool stop;		/* set by the main thread, read by the queue thread */
 	pthread_t thread;
 	int stop_fd;
 	struct vring_desc *desc;

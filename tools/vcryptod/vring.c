@@ -215,7 +215,8 @@ static void *vq_thread(void *argp)
 	}
 	vc_dbg("queue %u: running (num %u, %s)", vq->index, vq->num, ctrl ? "control" : "data");
 	vq_notify_enable(dev, vq, false);
-	for (;;) {
+	/* the flag, not only stop_fd, ends a queue the driver keeps busy */
+	while (!__atomic_load_n(&vq->stop, __ATOMIC_ACQUIRE)) {
 		uint16_t avail_idx = __atomic_load_n(&vq->avail->idx, __ATOMIC_ACQUIRE);
 		uint16_t start = used_idx;
 		unsigned n = 0;
@@ -241,12 +242,11 @@ static void *vq_thread(void *argp)
 			int rc;
 
 			rc = chain_gather(dev, vq, &w, head, &addr_ok);
-			if (rc < 0)
+			if (rc < 0) {
 				vc_dbg("queue %u: head %u: malformed chain, completed with len 0",
 				       vq->index, head);
-			if (rc < 0)
 				len = 0;
-			else if (ctrl)
+			} else if (ctrl)
 				len = vc_handle_ctrl(dev, &w, addr_ok);
 			else
 				len = vc_handle_data(dev, &w, addr_ok);
@@ -362,6 +362,7 @@ int vc_vq_start(struct vc_dev *dev, struct vc_vq *vq)
 	}
 	arg->dev = dev;
 	arg->vq = vq;
+	vq->stop = false;
 	/* queue threads inherit a mask without SIGTERM/SIGINT, so the signals
 	 * reach the main thread and interrupt its blocking socket calls */
 	sigemptyset(&block);
@@ -389,6 +390,7 @@ void vc_vq_stop(struct vc_vq *vq)
 
 	if (!vq->running)
 		return;
+	__atomic_store_n(&vq->stop, true, __ATOMIC_RELEASE);
 	if (write(vq->stop_fd, &one, sizeof(one)) < 0)
 		vc_log("queue %u: cannot signal stop", vq->index);
 	pthread_join(vq->thread, NULL);
