@@ -5,9 +5,13 @@
  * watches each queue's call eventfd in its io_uring and calls our poll,
  * which reaps used entries and completes descriptors.
  *
- * Engine spec: "virtio:SOCKET_PATH[?OPT=N&OPT=N...]" (the core splits the
- * engine list on ',', so options use '?' and '&'):
- *   qsize=N    entries per data queue (power of two, default 256)
+ * Engine spec: "virtio:SOCKET_PATH[?OPT=N&OPT=N...]" for a vhost-user
+ * backend, "virtio:pci:BDF[?...]" (or, once registered in src/engines.c,
+ * "virtio-pci:BDF") for a virtio-crypto PCI function (pci.c; BDF "auto" =
+ * the first one).  The core splits the engine list on ',', so options use
+ * '?' and '&':
+ *   qsize=N    entries per data queue (power of two, default 256; PCI 64,
+ *              as its hugepage arena is small)
  *   queues=N   use at most N of the device's data queues (default all, <= 16)
  *   arena=MiB  shared arena size (default: a 256 KiB bounce area per slot)
  *   ubuf=MiB   arena reserve for atx__virtio_buf_alloc (zero-copy buffers)
@@ -31,6 +35,7 @@
 #include <unistd.h>
 
 #include "atx_engine.h"
+#include "virtio_crypto/pci.h"
 #include "virtio_crypto/vhost_user_proto.h"
 #include "virtio_crypto/virtio_crypto.h"
 
@@ -118,7 +123,7 @@ static uint32_t dev_caps(const struct vc_dev *d)
 	return caps;
 }
 
-static int vc_attach(struct atx_engine *e, const char *args)
+static int attach_common(struct atx_engine *e, const char *args, bool pci)
 {
 	struct vc_engine *ve;
 	struct vc_transport *t;
@@ -145,9 +150,21 @@ static int vc_attach(struct atx_engine *e, const char *args)
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 		ve->wd_last = ts.tv_sec;
 	}
-	/* ctrlq=1: sessions on the control queue even if the backend takes messages */
-	err = atx__vhost_user_open(path, VC_CONNECT_TIMEOUT_MS,
-				   ctrlq ? ~(1ull << VHOST_USER_PROTOCOL_F_CRYPTO_SESSION) : ~0ull, &t);
+	if (!pci && !strncmp(path, "pci:", 4)) {
+		pci = true;
+		memmove(path, path + 4, strlen(path + 4) + 1);
+	}
+	if (pci) {
+		err = atx__virtio_pci_open(path, &t);
+		o.arena_init = atx__virtio_pci_arena_init;
+		if (!o.qsize)
+			o.qsize = 64;
+	} else {
+		/* ctrlq=1: sessions on the control queue even if the backend takes messages */
+		err = atx__vhost_user_open(path, VC_CONNECT_TIMEOUT_MS,
+					   ctrlq ? ~(1ull << VHOST_USER_PROTOCOL_F_CRYPTO_SESSION) :
+						   ~0ull, &t);
+	}
 	if (err)
 		goto err_free_ve;
 	err = atx__vc_dev_init(&ve->dev, t, &o);  /* owns t from here, even on failure */
@@ -213,6 +230,16 @@ err_free_ve:
 err_free_path:
 	free(path);
 	return err;
+}
+
+static int vc_attach(struct atx_engine *e, const char *args)
+{
+	return attach_common(e, args, false);
+}
+
+static int vc_pci_attach(struct atx_engine *e, const char *args)
+{
+	return attach_common(e, args && *args ? args : "auto", true);
 }
 
 static void vc_detach(struct atx_engine *e)
@@ -467,6 +494,23 @@ const struct atx_engine_ops atx_virtio_engine_ops = {
 	.prio = ATX_PRIO_HARDWARE,
 	.caps = ATX_CAP_CIPHER | ATX_CAP_HASH | ATX_CAP_MAC | ATX_CAP_AEAD | ATX_CAP_CHAIN,
 	.attach = vc_attach,
+	.detach = vc_detach,
+	.probe_session = vc_probe_session,
+	.new_session = vc_new_session,
+	.free_session = vc_free_session,
+	.submit = vc_submit,
+	.poll = vc_poll,
+};
+
+/*
+ * The same engine for "virtio-pci:BDF" specs: needs its one line in
+ * src/engines.c's registry (until then "virtio:pci:BDF" reaches it).
+ */
+const struct atx_engine_ops atx_virtio_pci_engine_ops = {
+	.name = "virtio-pci",
+	.prio = ATX_PRIO_HARDWARE,
+	.caps = ATX_CAP_CIPHER | ATX_CAP_HASH | ATX_CAP_MAC | ATX_CAP_AEAD | ATX_CAP_CHAIN,
+	.attach = vc_pci_attach,
 	.detach = vc_detach,
 	.probe_session = vc_probe_session,
 	.new_session = vc_new_session,

@@ -274,7 +274,8 @@ int atx__vc_dev_init(struct vc_dev *d, struct vc_transport *t, const struct vc_d
 		if (asize < VC_DEFAULT_ARENA)
 			asize = VC_DEFAULT_ARENA;
 	}
-	err = atx__arena_init(&d->arena, asize);
+	err = o && o->arena_init ? o->arena_init(t, &d->arena, asize) :
+				   atx__arena_init(&d->arena, asize);
 	if (err)
 		goto err_close;
 	d->q = calloc(d->nqueues, sizeof(*d->q));
@@ -303,6 +304,10 @@ int atx__vc_dev_init(struct vc_dev *d, struct vc_transport *t, const struct vc_d
 		d->ubuf_size = o->ubuf_size;
 	}
 	/* the rest of the arena is bounce space, split evenly over the slots */
+	if (d->arena.size < d->arena.used + 8192) {
+		err = -ENOMEM;
+		goto err_free_queues;
+	}
 	size_t left = d->arena.size - d->arena.used - 4096;
 	size_t per = left / ((size_t)d->nqueues * qsize + (d->msg_sessions ? 0 : 1));
 	per = (per > VC_MAX_BOUNCE ? VC_MAX_BOUNCE : per) & ~(size_t)63;

@@ -95,6 +95,12 @@ struct vc_dev_opts {
 	unsigned max_queues;    /* 0 = as many as the device has (<= 16) */
 	int timeout_ms;         /* connect/answer timeout; 0 = 5000 */
 	size_t ubuf_size;       /* arena bytes reserved for zero-copy caller buffers */
+	/*
+	 * The transport's own arena (virtio-pci: pinned hugepages with
+	 * physical addresses); NULL = a memfd arena (vhost-user).  @size is
+	 * a wish: the arena's size says what was had.
+	 */
+	int (*arena_init)(struct vc_transport *t, struct vc_arena *a, size_t size);
 };
 
 /*
