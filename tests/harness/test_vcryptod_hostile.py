@@ -728,6 +728,13 @@ def test_hostile_vhost_user_messages(daemon):
         f.send(SET_MEM_TABLE, struct.pack("<II", 1, 0) +
                struct.pack("<QQQQ", 0xFFFF_FFFF_FFFF_F000, MEM_SIZE, UVA_BASE, 0), [f.memfd], need_reply=True)
         assert struct.unpack("<Q", f.reply(SET_MEM_TABLE))[0] != 0
+        # a region larger than its memfd (touching it would SIGBUS the device)
+        f.send(SET_MEM_TABLE, struct.pack("<II", 1, 0) +
+               struct.pack("<QQQQ", GPA_BASE, MEM_SIZE * 4, UVA_BASE, 0), [f.memfd], need_reply=True)
+        assert struct.unpack("<Q", f.reply(SET_MEM_TABLE))[0] != 0, "region past the end of its file accepted"
+        f.send(SET_MEM_TABLE, struct.pack("<II", 1, 0) +
+               struct.pack("<QQQQ", GPA_BASE, MEM_SIZE, UVA_BASE, 4096), [f.memfd], need_reply=True)
+        assert struct.unpack("<Q", f.reply(SET_MEM_TABLE))[0] != 0, "offset + size past the file accepted"
         # more regions than fds
         f.send(SET_MEM_TABLE, struct.pack("<II", 2, 0) + bytes(64), [f.memfd], need_reply=True)
         assert struct.unpack("<Q", f.reply(SET_MEM_TABLE))[0] != 0

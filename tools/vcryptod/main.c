@@ -326,9 +326,21 @@ static int set_mem_table(struct msg *m)
 			vc_log("vhost-user: memory region %u has impossible bounds", i);
 			goto err_unmap;
 		}
+		if (fstat(m->fds[i], &stb) < 0) {
+			vc_log("vhost-user: memory region %u: fstat: %s", i, strerror(errno));
+			goto err_unmap;
+		}
+		/* a region reaching past the end of its file would SIGBUS us on
+		 * first touch: refuse it (a frontend shrinking the file later
+		 * still can; seal it with F_SEAL_SHRINK to rule that out) */
+		if ((S_ISREG(stb.st_mode) || S_ISBLK(stb.st_mode)) && stb.st_size >= 0 &&
+		    len > (uint64_t)stb.st_size) {
+			vc_log("vhost-user: memory region %u ends at %llu, past its file's %lld bytes",
+			       i, (unsigned long long)len, (long long)stb.st_size);
+			goto err_unmap;
+		}
 		/* hugetlbfs wants whole huge pages, for munmap too (as DPDK) */
-		if (fstat(m->fds[i], &stb) == 0 && stb.st_blksize > 4096 &&
-		    !(stb.st_blksize & (stb.st_blksize - 1)))
+		if (stb.st_blksize > 4096 && !(stb.st_blksize & (stb.st_blksize - 1)))
 			len = (len + (uint64_t)stb.st_blksize - 1) & ~((uint64_t)stb.st_blksize - 1);
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fds[i], 0);
 		if (p == MAP_FAILED) {
