@@ -476,3 +476,32 @@ def test_two_queues_share_the_load(dev, rng):
             assert dst.raw == V.cipher("aes-128-ctr", key, iv, src.raw)
         ops = {ch["name"]: ch["stats"]["ops"] for ch in c.channels() if ch["engine"] == "virtio0"}
         assert sum(ops.values()) == 64 and all(v > 0 for v in ops.values()), ops
+
+
+def test_backend_exits_with_work_held_back(rng):
+    """An 8-entry ring under 40 requests when the backend dies: what it
+    finished is 0, what it held is -EIO, and what the core still held
+    back behind the full ring completes with -ENODEV."""
+    d = Daemon("--exit-after", "5", "--delay-us", "2000")
+    d.suffix = "?qsize=8"
+    try:
+        with atx.Context(engines=d.spec) as c:
+            key = V.cipher_key(rng, "aes-128-cbc")
+            s = vsess(c, "aes-128-cbc", key=key)
+            ch = Chain(c)
+            n, bufs = 1024, []
+            for i in range(40):
+                src, dst = ctypes.create_string_buffer(n), ctypes.create_string_buffer(n)
+                bufs += [src, dst]
+                assert c._L.atx_cipher(c._h, s._h, dst, src, n, bytes(16),
+                                       ctypes.byref(ch.submit(100 + i)))
+            ch.run()
+            sts = [ch.status[100 + i] for i in range(40)]
+            assert sts[:5] == [0] * 5, sts
+            assert set(sts[5:]) <= {0, -errno.EIO, -errno.ENODEV}, sts
+            assert -errno.EIO in sts and -errno.ENODEV in sts, sts
+            # order: device-held failures come before the held-back ones
+            first_nodev = sts.index(-errno.ENODEV)
+            assert -errno.EIO not in sts[first_nodev:], sts
+    finally:
+        d.stop()
