@@ -124,3 +124,24 @@ def test_plot_bad_input(atx_bin, tmp_path):
     r = subprocess.run([atx_bin, "bench", "plot", str(bad)], capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_virtio_engine_through_vcryptod(atx_bin, tmp_path):
+    daemon = os.path.join(os.path.dirname(atx_bin), "atx-vcryptod")
+    if not os.access(daemon, os.X_OK):
+        pytest.skip("atx-vcryptod not built")
+    sock = str(tmp_path / "vc.sock")
+    d = subprocess.Popen([daemon, "--socket", sock], stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            import time
+            time.sleep(0.02)
+        rows = bench_json(atx_bin, "--seconds", "0.1", "-w", "cbc-enc", "-q", "4",
+                          "-e", "virtio:" + sock)
+        assert rows[0]["engine"] == "virtio:" + sock
+        assert rows[0]["served_by"].startswith("cbc-enc=virtio")
+    finally:
+        d.terminate()
+        d.wait(timeout=10)

@@ -1438,8 +1438,10 @@ static bool served_elsewhere(const struct bench_result *r)
 {
 	const char *want = r->c.e->sess_engine, *p;
 
-	if (!want || !*want)
+	if (!want)
 		return false;
+	if (!*want)
+		return r->served[0] != '\0';   /* a device: show what served each step */
 	for (p = strchr(r->served, '='); p; p = strchr(p + 1, '='))
 		if (strncmp(p + 1, want, strlen(want)) ||
 		    (p[1 + strlen(want)] && p[1 + strlen(want)] != ','))
