@@ -67,6 +67,12 @@ def series(rows, xkey, fixed):
     return {k: v for k, v in groups.items() if len(v) >= 2}
 
 
+def int_ticks(ax, lines):
+    xs = sorted({x for pts in lines.values() for x in pts})
+    ax.set_xticks(xs)
+    ax.set_xticklabels([str(x) for x in xs])
+
+
 def finish(fig, ax, out, name, written):
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="best")
@@ -112,6 +118,7 @@ def plot_throughput_qd(rows, out, written):
         ax.plot(xs, [pts[x]["gbps"] for x in xs], marker="o",
                 label="%s on %s (%s)" % (wl, eng, size_label(bs)))
     ax.set_xscale("log", base=2)
+    int_ticks(ax, lines)
     ax.set_xlabel("queue depth (chains in flight)")
     ax.set_ylabel("GB/s")
     ax.set_title("Throughput vs queue depth")
@@ -128,12 +135,13 @@ def plot_latency_qd(rows, out, written):
         p = ax.plot(xs, [pts[x]["p50_us"] for x in xs], marker="o",
                     label="%s on %s (%s) p50" % (wl, eng, size_label(bs)))
         ax.plot(xs, [pts[x]["p99_us"] for x in xs], marker="x", linestyle=":",
-                color=p[0].get_color(), label="p99")
+                color=p[0].get_color())
     ax.set_xscale("log", base=2)
+    int_ticks(ax, lines)
     ax.set_yscale("log")
     ax.set_xlabel("queue depth (chains in flight)")
     ax.set_ylabel("chain latency (us)")
-    ax.set_title("Latency vs queue depth")
+    ax.set_title("Latency vs queue depth (solid p50, dotted p99)")
     finish(fig, ax, out, "latency_vs_queue_depth.png", written)
 
 
