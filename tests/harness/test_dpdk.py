@@ -22,6 +22,7 @@ import errno
 import hmac
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -212,7 +213,7 @@ class Backend:
         self.dir = tempfile.mkdtemp(prefix="atx-dpdk-")
         self.sock = os.path.join(self.dir, "vc.sock")
         self.logpath = os.path.join(self.dir, "backend.log")
-        prefix = "atx%d_%d" % (os.getpid(), Backend.seq)
+        prefix = self.prefix = "atxdpdk%d_%d" % (os.getpid(), Backend.seq)
         with open(self.logpath, "w") as log:
             self.p = subprocess.Popen(
                 [binary, "-l", "0,1", "--no-huge", "-m", "512", "--no-pci",
@@ -252,16 +253,11 @@ class Backend:
             self.p.wait(10)
         except subprocess.TimeoutExpired:
             pass
-        # DPDK leaves its runtime files under /var/run/dpdk/<prefix> (root)
-        for f in os.listdir(self.dir):
-            try:
-                os.unlink(os.path.join(self.dir, f))
-            except OSError:
-                pass
-        try:
-            os.rmdir(self.dir)
-        except OSError:
-            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+        # EAL's runtime folder: /var/run/dpdk/<prefix> (root), else $XDG_RUNTIME_DIR/dpdk
+        for run in ("/var/run/dpdk", os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"),
+                                                  "dpdk")):
+            shutil.rmtree(os.path.join(run, self.prefix), ignore_errors=True)
 
 
 def run_child(backend, cases, timeout=CHILD_TIMEOUT):
