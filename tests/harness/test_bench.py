@@ -145,3 +145,16 @@ def test_virtio_engine_through_vcryptod(atx_bin, tmp_path):
     finally:
         d.terminate()
         d.wait(timeout=10)
+
+
+@pytest.mark.parametrize("workload", ["xts-enc,crc32c,copy", "hmac-sha256", "gcm-enc", "pq"])
+def test_wrong_output_is_not_a_result(atx_bin, workload):
+    # ATX_BENCH_FAULT damages one atx result after the run: no figures, exit 1.
+    env = dict(os.environ, ATX_BENCH_FAULT="1")
+    r = subprocess.run([atx_bin, "bench", "--json", "--no-peers", "--seconds", "0.05",
+                        "--rounds", "1", "-q", "2", "-w", workload],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 1, r.stderr
+    assert "differs from the baseline" in r.stderr
+    row = json.loads(r.stdout)[0]
+    assert row["verified"] is False and "gbps" not in row
