@@ -4,7 +4,7 @@
 # Run atx's vhost-user frontend against a fresh DPDK vhost_crypto backend,
 # outside pytest:
 #
-#   tests/dpdk/run.sh                  the whole check (rfc3602,cbc,chain,limits)
+#   tests/dpdk/run.sh                  the whole check (rfc3602,cbc,chain,limits,depth)
 #   tests/dpdk/run.sh cbc,chain        some of the cases of tests/harness/test_dpdk.py
 #   tests/dpdk/run.sh -- CMD ARGS...   any command, with ATX_DPDK_SOCK=<socket>
 #                                      (e.g. -- build/release/atx info --engines virtio:\$ATX_DPDK_SOCK)
@@ -64,5 +64,5 @@ if [ "${1:-}" = "--" ]; then
 	timeout -k 2 "$timeout_s" "$@"
 else
 	timeout -k 2 "$timeout_s" /usr/bin/python3 "$root/tests/harness/test_dpdk.py" --child \
-		"${1:-rfc3602,cbc,chain,limits}" "$sock"
+		"${1:-rfc3602,cbc,chain,limits,depth}" "$sock"
 fi

@@ -95,24 +95,33 @@ def _child_cbc(c, V, atx):
     return n_ops
 
 
+# (cipher, HMAC hash, HMAC key length, truncated MAC length or 0 = full)
+CHAINS = [("aes-128-cbc", "sha1", 20, 0), ("aes-256-cbc", "sha256", 32, 0),
+          ("aes-128-cbc", "sha256", 32, 0), ("aes-256-cbc", "sha1", 20, 0),
+          ("aes-128-cbc", "sha1", 20, 12), ("aes-256-cbc", "sha512", 64, 0),
+          ("des-ede3-cbc", "sha1", 20, 0)]
+
+
 def _child_chain(c, V, atx):
     n_ops = 0
-    for name, mac, kl in (("aes-128-cbc", "sha1", 16), ("aes-256-cbc", "sha256", 32),
-                          ("aes-128-cbc", "sha256", 16), ("aes-256-cbc", "sha1", 32)):
+    for name, mac, akl, dlen in CHAINS:
         alg = "%s+hmac-%s" % (name, mac)
-        best, prio = c.probe(alg, key_len=kl, auth_key=b"k" * 20)
+        kl, ivl = V.CIPHERS[name][0], V.CIPHERS[name][1]
+        best, prio = c.probe(alg, key_len=kl, auth_key=b"k" * akl)
         if prio.get("virtio0") == -errno.EOPNOTSUPP:
             print("CHAIN-UNSUPPORTED %s %r" % (alg, prio))
             return 0
         assert best == "virtio0", (alg, best, prio)
-        key, akey = os.urandom(kl), os.urandom(32 if mac == "sha256" else 20)
-        enc = c.session(alg, key=key, auth_key=akey, engine="virtio0")
-        dec = c.session(alg, key=key, auth_key=akey, encrypt=False, engine="virtio0")
+        key, akey = os.urandom(kl), os.urandom(akl)
+        enc = c.session(alg, key=key, auth_key=akey, digest_len=dlen, engine="virtio0")
+        dec = c.session(alg, key=key, auth_key=akey, digest_len=dlen, encrypt=False,
+                        engine="virtio0")
         assert enc.engine == "virtio0" and dec.engine == "virtio0", (enc.engine, dec.engine)
         for n in SIZES:
-            iv, data = os.urandom(16), os.urandom(n)
+            iv, data = os.urandom(ivl), os.urandom(n)
             ct = V.cipher(name, key, iv, data)
-            want = ct + hmac.new(akey, ct, mac).digest()        # encrypt-then-MAC
+            tag = hmac.new(akey, ct, mac).digest()
+            want = ct + (tag[:dlen] if dlen else tag)           # encrypt-then-MAC
             got = enc.aead_encrypt(data, iv)
             assert got == want, (alg, n, got[-32:].hex(), want[-32:].hex())
             assert dec.aead_decrypt(want, iv) == data, (alg, n)   # verify-then-decrypt
@@ -156,8 +165,45 @@ def _child_limits(c, V, atx):
     return 2        # the refused request is counted too (ops and errors)
 
 
+def _child_depth(c, V, atx):
+    """Many requests in flight at once, chains and plain CBC mixed, of
+    varied sizes: DPDK completes each at used.ring[head], so the driver
+    must hand out heads in ring order."""
+    import ctypes
+    L = c._L
+    key, akey = os.urandom(16), os.urandom(32)
+    chain_ok = c.probe("aes-128-cbc+hmac-sha256", key_len=16,
+                       auth_key=akey)[1].get("virtio0", -1) >= 0
+    cbc = c.session("aes-128-cbc", key=key, engine="virtio0")
+    ch = c.session("aes-128-cbc+hmac-sha256", key=key, auth_key=akey,
+                   engine="virtio0" if chain_ok else None)
+    reqs = []
+    for i in range(96):
+        n = SIZES[i % len(SIZES)]
+        src = ctypes.create_string_buffer(os.urandom(n), n)
+        dst = ctypes.create_string_buffer(n)
+        tag = ctypes.create_string_buffer(32)
+        iv = os.urandom(16)
+        if i % 2:
+            t = L.atx_aead(c._h, ch._h, dst, src, n, iv, 16, None, 0, tag, None)
+        else:
+            t = L.atx_cipher(c._h, cbc._h, dst, src, n, iv, None)
+        assert t, "submission %d refused" % i
+        reqs.append((t, i % 2, src, dst, tag, iv))
+    for t, is_chain, src, dst, tag, iv in reqs:
+        assert L.atx_wait(t) == 0
+        L.atx_tx_ack(t)
+        ct = V.cipher("aes-128-cbc", key, iv, src.raw)
+        assert dst.raw == ct
+        if is_chain:
+            assert tag.raw == hmac.new(akey, ct, "sha256").digest()
+    cbc.close()
+    ch.close()
+    return 96 if chain_ok else 48
+
+
 CHILD_CASES = {"rfc3602": _child_rfc3602, "cbc": _child_cbc, "chain": _child_chain,
-               "limits": _child_limits}
+               "limits": _child_limits, "depth": _child_depth}
 
 
 def child_main(cases, sock):
@@ -345,8 +391,14 @@ def test_cbc_hmac_chain(backend):
         pytest.xfail("the virtio driver does not offer CIPHER+HMAC chains on a backend "
                      "without config space (DPDK) yet: " + out.split("CHAIN-UNSUPPORTED", 1)[1])
     d = done["chain"]
-    assert d["device_ops"] == d["expected_ops"] == 4 * (2 * len(SIZES) + 2)
-    assert d["errors"] <= 4        # the four deliberately corrupted MACs
+    assert d["device_ops"] == d["expected_ops"] == len(CHAINS) * (2 * len(SIZES) + 2)
+    assert d["errors"] == len(CHAINS)       # the deliberately corrupted MACs
+
+
+def test_in_flight(backend):
+    _, done = _check(backend, ["depth"])
+    d = done["depth"]
+    assert d["device_ops"] == d["expected_ops"] and d["errors"] == 0
 
 
 def test_limits_and_fallback(backend):
@@ -358,7 +410,7 @@ def test_backend_stays_healthy(backend):
     """Everything in one connection, then the sessions are gone from the
     backend (CLOSE_SESS has no reply in DPDK; the frontend must not wait)."""
     t0 = time.monotonic()
-    _check(backend, ["rfc3602", "cbc", "chain", "limits"])
+    _check(backend, ["rfc3602", "cbc", "chain", "limits", "depth"])
     assert time.monotonic() - t0 < CHILD_TIMEOUT
     deadline = time.monotonic() + 5
     while True:     # CLOSE_SESS is not answered: give the backend a moment to log it
