@@ -11,6 +11,7 @@
 # Environment:
 #   ATX_TEST_TIMEOUT  seconds per binary (default 120)
 #   ATX_TEST_WRAPPER  command prefix for each binary (e.g. "valgrind -q")
+#   ASAN_OPTIONS, UBSAN_OPTIONS, TSAN_OPTIONS  default to make check's
 #
 # ThreadSanitizer builds (BUILDDIR ending in "tsan") run under
 # `setarch -R`: gcc 12's TSan aborts with "unexpected memory mapping" on
@@ -28,6 +29,13 @@ builddir=${1%/}
 shift
 timeout_s=${ATX_TEST_TIMEOUT:-120}
 read -r -a wrapper <<< "${ATX_TEST_WRAPPER:-}"
+
+# The sanitizer settings of `make check`, unless the caller chose others, so
+# that `make check-unit BUILD=asan` behaves the same.
+here=$(cd "$(dirname "$0")" && pwd)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$here/tsan.supp}
 
 case "$builddir" in
 *tsan)
