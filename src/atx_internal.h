@@ -246,6 +246,7 @@ int atx__process_done(struct atx_ctx *ctx);
 int atx__loop_init(struct atx_ctx *ctx);
 void atx__loop_fini(struct atx_ctx *ctx);
 void atx__sqe_queued(struct atx_ctx *ctx);
+void atx__watches_drop(struct atx_ctx *ctx, struct atx_engine *e);
 
 /* chan.c */
 struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_engine *eng,

@@ -11,6 +11,7 @@
 extern const struct atx_engine_ops atx_mb_engine_ops;
 #endif
 extern const struct atx_engine_ops atx_virtio_engine_ops;
+extern const struct atx_engine_ops atx_virtio_pci_engine_ops;
 
 /* Engines that attach by default (in this order) when they probe here. */
 static const struct atx_engine_ops *builtin(unsigned i)
@@ -21,6 +22,7 @@ static const struct atx_engine_ops *builtin(unsigned i)
 		&atx_mb_engine_ops,
 #endif
 		&atx_virtio_engine_ops, /* device engines attach only when named */
+		&atx_virtio_pci_engine_ops,
 	};
 	return i < sizeof(list) / sizeof(list[0]) ? list[i] : (const void *)-1;
 }
@@ -64,7 +66,8 @@ static int engine_attach(struct atx_ctx *ctx, const struct atx_engine_ops *ops,
 		snprintf(e->name, sizeof(e->name), "%s", ops->name);
 	ret = ops->attach(e, args);
 	if (ret < 0) {
-		/* Drop channels it created before failing. */
+		/* Drop the watches and channels it created before failing. */
+		atx__watches_drop(ctx, e);
 		for (i = 0; i < e->nchans; i++) {
 			ctx->nchans--;
 			free(e->chans[i]);

@@ -212,7 +212,8 @@ static bool try_failover(struct atx_ctx *ctx, struct atx_tx *tx, int status)
 	struct atx_chan *chan;
 	void *priv;
 
-	if (status != -EIO && status != -ENODEV && status != -ETIMEDOUT)
+	/* Device failures, and requests too large for the device's buffers. */
+	if (status != -EIO && status != -ENODEV && status != -ETIMEDOUT && status != -EMSGSIZE)
 		return false;
 	if (tx->flags & TXF_RETRIED || !tx->chan || tx->chan->eng->ops->prio < ATX_PRIO_HARDWARE)
 		return false;
@@ -359,6 +360,31 @@ int atx_engine_watch_fd(struct atx_chan *chan, int fd)
 	return 0;
 }
 
+/*
+ * Forget the watches of an engine whose attach failed.  A poll already in
+ * the ring is cancelled; its last CQE finds the slot marked dead.
+ */
+void atx__watches_drop(struct atx_ctx *ctx, struct atx_engine *e)
+{
+	unsigned i;
+
+	for (i = 0; i < ctx->nwatches; i++) {
+		struct atx_watch *w = &ctx->watches[i];
+		struct io_uring_sqe *sqe;
+
+		if (!w->chan || w->chan->eng != e)
+			continue;
+		sqe = io_uring_get_sqe(&ctx->ring);
+		if (sqe) {
+			io_uring_prep_poll_remove(sqe, (uintptr_t)w | UD_WATCH);
+			io_uring_sqe_set_data64(sqe, UD_NOP);
+			ctx->sqes_queued++;
+		}
+		w->chan = NULL;
+	}
+	submit_sqes(ctx);
+}
+
 static unsigned reap_cqes(struct atx_ctx *ctx)
 {
 	struct io_uring_cqe *cqe;
@@ -375,10 +401,11 @@ static unsigned reap_cqes(struct atx_ctx *ctx)
 		case UD_WATCH: {
 			struct atx_watch *w = p;
 
-			if (!(cqe->flags & IORING_CQE_F_MORE) && !w->chan->dead)
+			if (!w->chan || w->chan->dead)
+				break;
+			if (!(cqe->flags & IORING_CQE_F_MORE))
 				arm_watch(ctx, w);
-			if (!w->chan->dead)
-				w->chan->eng->ops->poll(w->chan, UINT32_MAX);
+			w->chan->eng->ops->poll(w->chan, UINT32_MAX);
 			break;
 		}
 		case UD_IO:

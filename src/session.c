@@ -63,6 +63,7 @@ static void session_destroy(struct atx_session *s)
 struct atx_session *atx_session_new(struct atx_ctx *ctx, const struct atx_session_params *p)
 {
 	struct atx_session *s;
+	unsigned tried = 0;
 	int idx, ret;
 
 	if (!ctx || !p || p->size < sizeof(*p)) {
@@ -93,13 +94,34 @@ struct atx_session *atx_session_new(struct atx_ctx *ctx, const struct atx_sessio
 		memcpy(s->auth_key, p->auth_key, p->auth_key_len);
 	s->p.auth_key = p->auth_key_len ? s->auth_key : NULL;
 	s->p.engine = NULL;
-	s->eng = &ctx->engines[idx];
-	ret = s->eng->ops->new_session(s->eng, &s->p, &s->priv);
-	if (ret < 0) {
-		OPENSSL_cleanse(s, sizeof(*s));
-		free(s);
-		errno = -ret;
-		return NULL;
+	/*
+	 * A device may accept at probe and refuse at create (NOTSUPP from its
+	 * control queue): then try the next best engine, unless one was named.
+	 */
+	for (;;) {
+		int prio[ATX_MAX_ENGINES], next = -1;
+		unsigned i;
+
+		s->eng = &ctx->engines[idx];
+		ret = s->eng->ops->new_session(s->eng, &s->p, &s->priv);
+		if (ret >= 0)
+			break;
+		tried |= 1u << idx;
+		if (!p->engine || !strcmp(p->engine, "auto"))
+			atx_probe(ctx, p, prio, ATX_MAX_ENGINES);
+		for (i = 0; i < ctx->nengines && p->engine && strcmp(p->engine, "auto"); i++)
+			prio[i] = -1; /* a named engine has no fallback */
+		for (i = 0; i < ctx->nengines; i++)
+			if (!(tried & (1u << i)) && prio[i] >= 0 &&
+			    (next < 0 || prio[i] > prio[next]))
+				next = (int)i;
+		if (next < 0) {
+			OPENSSL_cleanse(s, sizeof(*s));
+			free(s);
+			errno = -ret;
+			return NULL;
+		}
+		idx = next;
 	}
 	s->refs = 1;
 	s->next = ctx->sessions;

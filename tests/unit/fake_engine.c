@@ -40,6 +40,8 @@ static int fake_probe(struct atx_engine *e, const struct atx_session_params *p)
 
 static int fake_new_session(struct atx_engine *e, const struct atx_session_params *p, void **priv)
 {
+	if (st_of(e)->create_status)
+		return st_of(e)->create_status;
 	st_of(e)->sessions++;
 	*priv = st_of(e);
 	return 0;

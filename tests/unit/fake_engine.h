@@ -14,6 +14,7 @@ struct fake_state {
 	unsigned capacity;      /* queue slots; submit refuses past that */
 	int fail_status;        /* complete every descriptor with this (0 = execute) */
 	int probe_prio;         /* answer of probe_session, or -EOPNOTSUPP */
+	int create_status;      /* answer of new_session (0 = create) */
 	unsigned submitted, refused, doorbells, polls, sessions;
 	struct atx_tx *q[1024];
 	unsigned nq;

@@ -130,6 +130,20 @@ static void test_probe_priority(void **state)
 	atx_session_free(s);
 	assert_int_equal(fake_a.sessions, 0);
 
+	/* Yes at probe, NOTSUPP at create (a device's control queue): the next best serves. */
+	fake_a.create_status = -EOPNOTSUPP;
+	s = atx_session_new(ctx, &p);
+	assert_non_null(s);
+	assert_string_equal(atx_session_engine(s), "fakeb");
+	atx_session_free(s);
+	/* ...unless that engine was asked for by name. */
+	p.engine = "fakea";
+	errno = 0;
+	assert_null(atx_session_new(ctx, &p));
+	assert_int_equal(errno, EOPNOTSUPP);
+	p.engine = NULL;
+	fake_a.create_status = 0;
+
 	/* The device declines: the accelerated engine wins. */
 	fake_a.probe_prio = -EOPNOTSUPP;
 	s = atx_session_new(ctx, &p);
