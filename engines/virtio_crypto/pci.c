@@ -8,7 +8,8 @@
  *    capabilities say where common cfg, notify, ISR and device cfg live
  *    (BAR4 on QEMU), and we set Memory Space + Bus Master ourselves;
  *  - the BARs through sysfs "resource<N>" mmaps (works bound or not);
- *  - uio_pci_generic, when present, only for its INTx interrupt fd;
+ *  - uio_pci_generic, when present, only for its INTx interrupt fd
+ *    (keep it open: its release clears Bus Master);
  *  - DMA addresses from /proc/self/pagemap of hugepage memory that is
  *    locked (hugetlb pages never move) and physically contiguous, so
  *    the arena's single gpa_off holds for every byte of it.
@@ -19,16 +20,17 @@
  * a memfd whose 4 KiB pages are scattered.
  *
  * Completions.  The engine waits for each queue's call_fd in its io_uring.
- * The device's interrupt reaches user space only as uio's fd, whose
- * protocol (read exactly 4 bytes, write 1 to unmask INTx, read the ISR to
- * lower the line) the engine does not speak, and INTx is one line for
- * every queue.  So a small thread turns interrupts into per-queue
- * eventfd signals: it blocks on the uio fd, reads (and so clears) the
- * ISR, re-enables INTx and signals every queue's eventfd; the engine's
- * poll reaps the used rings.  Without uio (module missing) the thread
- * polls the ISR every 100 us instead - the device sets ISR bit 0 whenever
- * it would interrupt, with or without a driver for the line.  Either way
- * the fast path (kick = one MMIO write) is untouched.
+ * The device's interrupt reaches user space only as uio's fd (read
+ * exactly 4 bytes; uio_pci_generic masks INTx in its handler and has no
+ * irqcontrol, so the driver unmasks it in the command register and reads
+ * the ISR to lower the line), a protocol the engine does not speak, and
+ * INTx is one line for every queue.  So a small thread turns interrupts
+ * into per-queue eventfd signals: it blocks on the uio fd, reads (and so
+ * clears) the ISR, signals every queue's eventfd and unmasks INTx; the
+ * engine's poll reaps the used rings.  Without uio (module missing) the
+ * thread polls the ISR every 100 us instead - the device sets ISR bit 0
+ * whenever it would interrupt, with or without a driver for the line.
+ * Either way the fast path (kick = one MMIO write) is untouched.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -58,6 +60,7 @@
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_MEMORY 0x2
 #define PCI_COMMAND_MASTER 0x4
+#define PCI_COMMAND_INTX_DISABLE 0x400
 #define PCI_STATUS 0x06
 #define PCI_STATUS_CAP_LIST 0x10
 #define PCI_CAPABILITY_LIST 0x34
@@ -438,14 +441,33 @@ static void signal_queues(struct pci_dev *p)
 		}
 }
 
+/*
+ * Unmask INTx after uio's handler masked it.  uio_pci_generic has no
+ * irqcontrol (a write to /dev/uioN fails with ENOSYS): like DPDK we
+ * clear Interrupt Disable in the command register ourselves, keeping
+ * Bus Master - QEMU drops DRIVER_OK on any command write without it.
+ */
+static int intx_unmask(struct pci_dev *p)
+{
+	uint16_t cmd;
+
+	if (cfg_read(p, PCI_COMMAND, &cmd, 2))
+		return -EIO;
+	if (!(cmd & PCI_COMMAND_INTX_DISABLE))
+		return 0;
+	cmd &= (uint16_t)~PCI_COMMAND_INTX_DISABLE;
+	return cfg_write(p, PCI_COMMAND, &cmd, 2);
+}
+
 static void *irq_thread(void *arg)
 {
 	struct pci_dev *p = arg;
+	bool use_uio = p->uio_fd >= 0;
 
 	while (!p->stop) {
-		if (p->uio_fd >= 0) {
+		if (use_uio) {
 			struct pollfd pf = { p->uio_fd, POLLIN, 0 };
-			uint32_t count, on = 1;
+			uint32_t count;
 
 			/* bounded wait so close() is noticed */
 			if (poll(&pf, 1, 50) <= 0)
@@ -455,11 +477,13 @@ static void *irq_thread(void *arg)
 			/* reading the ISR lowers the line; then unmask INTx (uio masked it) */
 			(void)rd8(&p->isr, 0);
 			signal_queues(p);
-			if (write(p->uio_fd, &on, sizeof(on)) != sizeof(on)) {
-				/* cannot unmask: fall back to polling the ISR */
-				close(p->uio_fd);
-				p->uio_fd = -1;
-			}
+			/*
+			 * Cannot unmask: poll the ISR instead.  The uio fd stays
+			 * open - closing it makes uio_pci_generic clear Bus
+			 * Master, which stops the device.
+			 */
+			if (intx_unmask(p))
+				use_uio = false;
 		} else {
 			struct timespec ts = { 0, 100000 };
 
@@ -728,6 +752,7 @@ static void pci_close(struct vc_transport *t)
 	for (unsigned i = 0; i < 6; i++)
 		if (p->bar[i])
 			munmap(p->bar[i], p->bar_len[i]);
+	/* after the reset: uio's release clears Bus Master, harmless now */
 	if (p->uio_fd >= 0)
 		close(p->uio_fd);
 	if (p->cfg_fd >= 0)
