@@ -529,11 +529,28 @@ static void part_a(const char *bdf)
 		else
 			pass("A.invsess");
 	}
+	/*
+	 * Completions are usually in the used ring before the interrupt is
+	 * forwarded, so the roundtrips rarely wait on call_fd: the signals
+	 * pile up in the eventfds.  Any of them there now also proves the
+	 * INTx -> uio -> eventfd path.
+	 */
+	{
+		struct pollfd pf[2] = { { r.dfd, POLLIN, 0 }, { r.cfd, POLLIN, 0 } };
+		uint64_t v;
+
+		if (poll(pf, 2, 500) > 0) {
+			for (unsigned i = 0; i < 2; i++)
+				if ((pf[i].revents & POLLIN) &&
+				    read(pf[i].fd, &v, sizeof(v)) == sizeof(v))
+					irq_wakeups += v;
+		}
+	}
 	if (irq_wakeups)
 		pass("A.interrupts");
 	else
 		fail("A.interrupts", "no call_fd wake-up seen (completions found by polling only)");
-	info("call_fd wake-ups seen: %llu; pci_command %#x", (unsigned long long)irq_wakeups,
+	info("call_fd signals seen: %llu; pci_command %#x", (unsigned long long)irq_wakeups,
 	     pci_command());
 
 out_fini:
