@@ -20,8 +20,8 @@
 #
 # Environment: ATX_QEMU_TIMEOUT (seconds, default 50), ATX_QEMU_KEEP=1
 # keeps the work directory, ATX_QEMU_EXTRA adds QEMU options (e.g.
-# "-trace virtqueue_pop"), VARIANT (release), ATX_QEMU_LOG=<file> copies
-# the console log there.
+# "-trace virtqueue_pop"), ATX_QEMU_BIN (qemu-system-x86_64), VARIANT
+# (release), ATX_QEMU_LOG=<file> copies the console log there.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,7 +34,7 @@ skip() {
 	echo "### SKIPPED: QEMU virtio-crypto-pci guest test cannot run here:" >&2
 	echo "###   $*" >&2
 	echo "### (install: apt-get install -y qemu-system-x86 linux-image-amd64 busybox-static," >&2
-	echo "###  or ./configure --install-deps).  This is NOT a pass." >&2
+	echo "###  or ./configure --install-deps --with-peers).  This is NOT a pass." >&2
 	echo "#####################################################################" >&2
 	exit 77
 }
@@ -45,7 +45,8 @@ die() {
 }
 
 # ---- what the guest needs from this machine ----
-QEMU=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 not found (package qemu-system-x86)"
+QEMU=$(command -v "${ATX_QEMU_BIN:-qemu-system-x86_64}") ||
+	skip "${ATX_QEMU_BIN:-qemu-system-x86_64} not found (package qemu-system-x86)"
 KERNEL=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1)
 [ -n "$KERNEL" ] && [ -r "$KERNEL" ] || skip "no readable /boot/vmlinuz-* (package linux-image-amd64)"
 KVER=${KERNEL#/boot/vmlinuz-}
