@@ -1429,8 +1429,10 @@ static void print_json(FILE *f, const struct bench_opts *o, struct bench_result 
 				json_str(f, p->name);
 				if (p->ran)
 					fprintf(f, ", \"gbps\": %.4f, \"ops_per_s\": %.0f, "
-						"\"cycles_per_op\": %.0f}",
-						p->gbps, p->mops * 1e6, p->cycles_per_op);
+						"\"cycles_per_op\": %.0f%s%s%s}",
+						p->gbps, p->mops * 1e6, p->cycles_per_op,
+						p->note[0] ? ", \"note\": \"" : "", p->note,
+						p->note[0] ? "\"" : "");
 				else {
 					fprintf(f, ", \"note\": ");
 					json_str(f, p->note);
@@ -1497,9 +1499,9 @@ static void print_table(const struct bench_opts *o, struct bench_result *res, un
 
 			if (p->ran)
 				printf("%-28s   peer %-20s %8.3f GB/s  %9.0f ops/s  %7.0f cycles/op "
-				       "(atx %.0f, baseline %.0f)\n", "", p->name, p->gbps,
+				       "(atx %.0f, baseline %.0f)%s%s\n", "", p->name, p->gbps,
 				       p->mops * 1e6, p->cycles_per_op, r->cpu_ns * o->mhz / 1e3,
-				       r->base_cpu_ns * o->mhz / 1e3);
+				       r->base_cpu_ns * o->mhz / 1e3, p->note[0] ? " " : "", p->note);
 			else
 				printf("%-28s   peer %-20s %s\n", "", p->name, p->note);
 		}

@@ -13,7 +13,7 @@
 struct bench_peer {
 	char name[48];          /* "dpdk crypto_openssl" */
 	bool ran;               /* false: see note */
-	char note[64];          /* "dpdk-test-crypto-perf not installed", "unsupported", ... */
+	char note[96];          /* "dpdk-test-crypto-perf not installed", "unsupported", ... */
 	double gbps;            /* GB/s (bytes, not bits) */
 	double cycles_per_op;
 	double mops;

@@ -61,7 +61,8 @@ int bench_peer_dpdk(const char *kind, const char *pmd, size_t bs, unsigned burst
 {
 	const char *opts = dpdk_opts(kind);
 	char cmd[1024], line[512];
-	unsigned long total;
+	unsigned long total, pool;
+	size_t seg = bs;
 	bool header = false;
 	FILE *f;
 	int st;
@@ -78,14 +79,33 @@ int bench_peer_dpdk(const char *kind, const char *pmd, size_t bs, unsigned burst
 	}
 	if (burst > 512)
 		burst = 512;
+	/*
+	 * An mbuf segment holds at most 65535 bytes (a 65536-byte segment
+	 * silently becomes an empty one and the tool reports absurd rates):
+	 * longer buffers go as chains of 16 KiB segments.  The mbuf pool is
+	 * sized to fit in -m 512.
+	 */
+	if (bs > 32768) {
+		if (bs % 16384) {
+			snprintf(out->note, sizeof(out->note), "no dpdk run: %zu B is not whole 16 KiB "
+				 "mbuf segments", bs);
+			return -EOPNOTSUPP;
+		}
+		seg = 16384;
+		snprintf(out->note, sizeof(out->note), "16 KiB mbuf segments");
+	}
+	pool = (unsigned long)(128ull << 20) / (bs + 512);
+	pool = pool > 8192 ? 8192 : pool;
+	if (pool < 4ul * burst)
+		pool = 4ul * burst;
 	/* About 0.4 GB of payload: long enough to measure, short enough for a sweep. */
 	total = (unsigned long)(400000000ull / bs);
 	total = total < 2000 ? 2000 : total > 100000 ? 100000 : total;
 	snprintf(cmd, sizeof(cmd),
 		 "timeout 60 " DPDK_PERF " -l 0,1 --no-huge -m 512 --no-pci --vdev crypto_%s0 "
 		 "--log-level=error -- --ptest throughput --devtype crypto_%s %s --buffer-sz %zu "
-		 "--burst-sz %u --total-ops %lu </dev/null 2>&1",
-		 pmd, pmd, opts, bs, burst, total);
+		 "--segment-sz %zu --pool-sz %lu --burst-sz %u --total-ops %lu </dev/null 2>&1",
+		 pmd, pmd, opts, bs, seg, pool, burst, total);
 	f = popen(cmd, "r");
 	if (!f) {
 		snprintf(out->note, sizeof(out->note), "cannot run " DPDK_PERF);
