@@ -706,6 +706,51 @@ next:
 		if (a)
 			atx_session_free(a);
 	}
+	/*
+	 * SHA-1: QEMU's config advertises HASH with SHA-1, so the engine's
+	 * probe says yes - and the device answers the session NOTSUPP.  The
+	 * engine must map that to -EOPNOTSUPP and atx_session_new must then
+	 * fall back to the next engine.
+	 */
+	{
+		struct atx_session *h = sess(ctx, ATX_SVC_HASH, ATX_ENCRYPT, ATX_HASH_SHA1, NULL, 0);
+		uint8_t dg[20], rd[20];
+		unsigned rl = 0;
+
+		if (!h) {
+			fail("B.notsupp-fallback-sha1", "atx_session_new: %s", strerror(errno));
+		} else {
+			struct atx_tx *tx = atx_digest(ctx, h, dg, pt, 777, NULL);
+			int st = tx ? atx_wait(tx) : -errno;
+
+			EVP_Digest(pt, 777, rd, &rl, EVP_sha1(), NULL);
+			if (!strncmp(atx_session_engine(h), "virtio", 6))
+				fail("B.notsupp-fallback-sha1", "bound to %s", atx_session_engine(h));
+			else if (st || memcmp(dg, rd, 20))
+				fail("B.notsupp-fallback-sha1", "status %s or digest differs",
+				     errname(st));
+			else
+				pass("B.notsupp-fallback-sha1");
+			info("SHA-1 session (device advertises it, answers NOTSUPP) on %s",
+			     atx_session_engine(h));
+			atx_session_free(h);
+		}
+	}
+	{
+		struct atx_session_params p = { .size = sizeof(p), .service = ATX_SVC_HASH,
+						.hash = ATX_HASH_SHA1, .engine = "virtio0" };
+		struct atx_session *h = atx_session_new(ctx, &p);
+
+		if (h) {
+			fail("B.forced-sha1-notsupp", "device took a SHA-1 session (%s)",
+			     atx_session_engine(h));
+			atx_session_free(h);
+		} else if (errno != EOPNOTSUPP) {
+			fail("B.forced-sha1-notsupp", "errno %s, expected EOPNOTSUPP", strerror(errno));
+		} else {
+			pass("B.forced-sha1-notsupp");
+		}
+	}
 	/* a HASH session forced onto the device: its refusal is -EOPNOTSUPP */
 	{
 		struct atx_session_params p = { .size = sizeof(p), .service = ATX_SVC_HASH,
@@ -750,6 +795,61 @@ next:
 			atx_session_free(e);
 		}
 	}
+	/*
+	 * A burst larger than the queue: the engine must hold work back
+	 * (-EAGAIN) and resume on completions forwarded from INTx, not on
+	 * its 1 s watchdog tick - so it has to finish well within seconds.
+	 */
+	{
+		enum { NB = 300, BL = 1024 };
+		static uint8_t bsrc[NB][BL], bdst[NB][BL], bref[BL];
+		struct atx_session *e = sess(ctx, ATX_SVC_CIPHER, ATX_ENCRYPT, ATX_CIPHER_AES_CBC,
+					     key, 16);
+		struct atx_tx *txs[NB];
+		struct timespec t0, t1;
+		unsigned bad = 0, n = 0;
+		int first_err = 0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (unsigned i = 0; e && i < NB; i++) {
+			fill(bsrc[i], BL, i);
+			txs[i] = atx_cipher(ctx, e, bdst[i], bsrc[i], BL, iv, NULL);
+			if (!txs[i]) {
+				first_err = -errno;
+				break;
+			}
+			n++;
+		}
+		if (e)
+			atx_issue_pending(ctx);
+		for (unsigned i = 0; i < n; i++) {
+			int st = atx_wait(txs[i]);
+
+			ossl_cipher(ATX_CIPHER_AES_CBC, true, key, 16, iv, bsrc[i], BL, bref);
+			if (st || memcmp(bdst[i], bref, BL)) {
+				if (!first_err)
+					first_err = st ? st : -EBADMSG;
+				bad++;
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (!e)
+			fail("B.burst", "atx_session_new: %s", strerror(errno));
+		else if (n != NB || bad)
+			fail("B.burst", "%u of %u submitted, %u wrong, first error %s", n, NB, bad,
+			     errname(first_err));
+		else if (secs > 8)
+			fail("B.burst", "%u requests took %.1f s (completions waiting for the "
+			     "watchdog tick?)", NB, secs);
+		else
+			pass("B.burst");
+		info("burst: %u x %u B AES-128-CBC on %s in %.2f s", n, (unsigned)BL,
+		     e ? atx_session_engine(e) : "-", secs);
+		if (e)
+			atx_session_free(e);
+	}
+
 	/* the device really did the work: its channel counted operations */
 	for (unsigned i = 0; i < atx_chan_count(ctx); i++) {
 		struct atx_chan_info ci;

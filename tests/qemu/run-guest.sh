@@ -4,7 +4,8 @@
 # run-guest.sh - atx's virtio-pci transport and virtio-crypto engine
 # against QEMU's virtio-crypto-pci (builtin backend) in a throw-away
 # guest.  Builds, at test time and from installed packages only:
-#   - tests/qemu/guest_test.c linked with build/<variant>/libatx.a
+#   - tests/qemu/guest_test.c linked with build/<variant>/libatx.a, and
+#     the atx program (`atx info --engine virtio:pci:BDF` in the guest)
 #     (libisal has no static archive in Debian, so the program is linked
 #     dynamically and its shared libraries + ld-linux go into the image),
 #   - an initramfs: busybox-static, the kernel's uio + uio_pci_generic
@@ -76,7 +77,7 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- the program ----
-make -C "$ROOT" -s -j2 VARIANT="$VARIANT" lib >"$WORK/make.log" 2>&1 ||
+make -C "$ROOT" -s -j2 BUILD="$VARIANT" lib "build/$VARIANT/atx" >"$WORK/make.log" 2>&1 ||
 	{ cat "$WORK/make.log" >&2; die "library build failed"; }
 LIBA=$ROOT/build/$VARIANT/libatx.a
 [ -f "$LIBA" ] || die "$LIBA not built"
@@ -106,8 +107,9 @@ for m in uio uio_pci_generic; do
 	esac
 done
 cp "$WORK/guest_test" "$R/bin/guest_test"
-# shared libraries of the program, at the paths the loader expects
-ldd "$WORK/guest_test" | awk '/=> \//{print $3} /^\s*\/lib/{print $1}' | sort -u |
+cp "$ROOT/build/$VARIANT/atx" "$R/bin/atx" || die "no atx program"
+# shared libraries of the programs, at the paths the loader expects
+ldd "$WORK/guest_test" "$R/bin/atx" | awk '/=> \//{print $3} /^\s*\/lib/{print $1}' | sort -u |
 while read -r so; do
 	mkdir -p "$R$(dirname "$so")"
 	cp -L "$so" "$R$so" || exit 1
@@ -135,7 +137,7 @@ RC=$?
 ELAPSED=$(( $(date +%s) - START ))
 [ -n "${ATX_QEMU_LOG:-}" ] && cp "$LOG" "$ATX_QEMU_LOG"
 # the guest's own lines, and QEMU's complaints about the device (virtio_error)
-grep -a -E '^(ATXQ|qemu-system|virtio-crypto|atx-init)' "$LOG" | tr -d '\r'
+grep -a -E '^(ATXQ|qemu-system|virtio-crypto|atx-init|atx-info)' "$LOG" | tr -d '\r'
 echo "run-guest.sh: qemu exit $RC after ${ELAPSED}s"
 if [ $RC -eq 124 ] || [ $RC -eq 137 ]; then
 	echo "run-guest.sh: FAILED - the guest did not finish within ${TIMEOUT}s; last console lines:" >&2
