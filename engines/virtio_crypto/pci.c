@@ -290,14 +290,15 @@ static int bind_uio(const char *bdf)
 	}
 	if (access(UIO_DRV, F_OK))
 		return 0;   /* no uio: run unbound, ISR polled */
-	/* new_id binds every matching unbound function; EEXIST when the id is known already */
-	err = write_str_file(UIO_DRV "/new_id", "1af4 1054");
+	/*
+	 * new_id binds every matching unbound function; it fails with
+	 * EEXIST when the id is known already, and then bind does it.
+	 */
+	(void)write_str_file(UIO_DRV "/new_id", "1af4 1054");
 	bound_driver(bdf, drv, sizeof(drv));
-	if (strcmp(drv, "uio_pci_generic")) {
-		err = write_str_file(UIO_DRV "/bind", bdf);
-		if (err && err != -EBUSY)
-			return 0;   /* uio refused (no INTx masking?): run unbound */
-	}
+	/* uio may refuse (no INTx masking on this function): then run unbound, ISR polled */
+	if (strcmp(drv, "uio_pci_generic"))
+		(void)write_str_file(UIO_DRV "/bind", bdf);
 	return 0;
 }
 
@@ -435,10 +436,14 @@ static void signal_queues(struct pci_dev *p)
 {
 	uint64_t one = 1;
 
-	for (unsigned i = 0; i < PCI_MAX_QUEUES; i++)
-		if (p->efd[i] >= 0 && write(p->efd[i], &one, sizeof(one)) < 0) {
+	for (unsigned i = 0; i < PCI_MAX_QUEUES; i++) {
+		/* queues are set up while the thread already runs for the first ones */
+		int fd = __atomic_load_n(&p->efd[i], __ATOMIC_ACQUIRE);
+
+		if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
 			/* counter saturated: a wake-up is pending anyway */
 		}
+	}
 }
 
 /*
@@ -595,7 +600,8 @@ int atx__virtio_pci_arena_init(struct vc_transport *t, struct vc_arena *a, size_
 			       -1, 0);
 
 		if (m == MAP_FAILED) {
-			err = -errno == -EINVAL ? -ENOMEM : -errno;
+			/* no hugetlb pages of that count: EINVAL on some kernels, ENOMEM on others */
+			err = errno == EINVAL ? -ENOMEM : -errno;
 			continue;
 		}
 		err = check_contig(m, len, &a->gpa_off);
@@ -683,9 +689,11 @@ static int pci_setup_vring(struct vc_transport *t, const struct vc_vring_cfg *c)
 	wr16(&p->common, CC_Q_ENABLE, 1);
 	p->qnotify[c->index] = (volatile uint16_t *)(p->notify.p + (size_t)noff * p->notify_mult);
 	if (p->efd[c->index] < 0) {
-		p->efd[c->index] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (p->efd[c->index] < 0)
+		int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+		if (fd < 0)
 			return -errno;
+		__atomic_store_n(&p->efd[c->index], fd, __ATOMIC_RELEASE);
 	}
 	return 0;
 }

@@ -94,7 +94,7 @@ gcc -std=gnu11 -O1 -g -D_GNU_SOURCE $CFG -I"$ROOT/include" -I"$ROOT/src" -I"$ROO
 R=$WORK/root
 mkdir -p "$R"/{bin,sbin,dev,proc,sys,tmp,lib/modules,dev/hugepages} || die "mkdir"
 cp "$BUSYBOX" "$R/bin/busybox" || die "copy busybox"
-for a in sh mount umount insmod echo cat ls sleep poweroff mkdir grep sed dmesg; do
+for a in sh mount umount insmod rmmod readlink basename echo cat ls sleep poweroff mkdir grep sed dmesg; do
 	ln -sf busybox "$R/bin/$a"
 done
 for m in uio uio_pci_generic; do
@@ -147,8 +147,9 @@ fi
 DONE=$(grep -a -c '^ATXQ DONE' "$LOG")
 FAILS=$(grep -a -c '^ATXQ FAIL' "$LOG")
 PASSES=$(grep -a -c '^ATXQ PASS' "$LOG")
-if [ "$DONE" -ne 1 ]; then
-	echo "run-guest.sh: FAILED - no 'ATXQ DONE' line (the program crashed or never ran); console:" >&2
+RUNS=$(sed -n 's/^ATXQ RUNS \([0-9]*\).*/\1/p' "$LOG" | tr -d '\r' | head -n 1)
+if [ -z "$RUNS" ] || [ "$DONE" -ne "$RUNS" ]; then
+	echo "run-guest.sh: FAILED - ${DONE} 'ATXQ DONE' lines for ${RUNS:-?} runs (a program crashed or never ran); console:" >&2
 	tail -n 30 "$LOG" | tr -d '\r' >&2
 	exit 1
 fi
