@@ -575,45 +575,97 @@ out_close:
 	return err;
 }
 
+/*
+ * The longest run of hugepages of @m (@n of them) that are physically
+ * consecutive in virtual order: *@first and its length.
+ */
+static size_t best_run(int pm_fd, void *m, size_t n, size_t *first)
+{
+	size_t best = 0, run = 0, start = 0;
+	uint64_t prev = 0, pa;
+
+	*first = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!phys_of(pm_fd, (char *)m + i * HUGE_SZ, &pa))
+			return 0;
+		if (i && run && pa == prev + HUGE_SZ) {
+			run++;
+		} else {
+			run = 1;
+			start = i;
+		}
+		if (run > best) {
+			best = run;
+			*first = start;
+		}
+		prev = pa;
+	}
+	return best;
+}
+
 int atx__virtio_pci_arena_init(struct vc_transport *t, struct vc_arena *a, size_t size)
 {
 	size_t n = (size + HUGE_SZ - 1) / HUGE_SZ;
-	int err = -ENOMEM;
+	int pm_fd, err = -ENOMEM;
 
 	(void)t;
 	memset(a, 0, sizeof(*a));
 	a->fd = -1;
 	if (n > 8)
-		n = 8;  /* the test guest boots with hugepages=8; more rarely comes contiguous */
+		n = 8;  /* the test guest boots with hugepages=8 */
 	if (!n)
 		n = 1;
+	pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (pm_fd < 0)
+		return -errno;
 	/*
-	 * Try n pages, then fewer: several hugepages are contiguous only by
-	 * luck (early in a guest's life they usually are), one always is.
+	 * Several hugepages are physically consecutive only by luck; one
+	 * always is.  Map n, keep the longest consecutive run and give the
+	 * rest back.  A second try can do better: hugetlb's free list is
+	 * LIFO, so pages freed in one order come back in the other.
 	 * hugetlb pages are never migrated or swapped; MAP_LOCKED says so
 	 * explicitly and MAP_POPULATE makes pagemap answer at once.
 	 */
-	for (; n; n = n > 1 ? n / 2 : 0) {
-		size_t len = n * HUGE_SZ;
+	for (unsigned attempt = 0; n && attempt < 3; attempt++) {
+		size_t len = n * HUGE_SZ, first, run;
 		void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE | MAP_LOCKED,
 			       -1, 0);
 
 		if (m == MAP_FAILED) {
-			/* no hugetlb pages of that count: EINVAL on some kernels, ENOMEM on others */
-			err = errno == EINVAL ? -ENOMEM : -errno;
+			/* not that many free hugepages: EINVAL on some kernels, ENOMEM on others */
+			err = errno == EINVAL || errno == ENOMEM ? -ENOMEM : -errno;
+			n /= 2;
+			attempt = 0;
 			continue;
 		}
-		err = check_contig(m, len, &a->gpa_off);
-		if (!err) {
-			a->base = m;
-			a->size = len;
-			return 0;   /* fresh hugetlb pages are zero */
+		run = best_run(pm_fd, m, n, &first);
+		if (!run) {
+			munmap(m, len);
+			err = -EACCES;  /* pagemap hides PFNs: not root */
+			break;
 		}
-		munmap(m, len);
-		if (err == -EACCES)
-			break;  /* pagemap hides PFNs: not root, no point retrying */
+		if (run < n && attempt < 2) {
+			munmap(m, len);
+			continue;
+		}
+		/* keep [first, first + run), return the rest to the pool */
+		if (first)
+			munmap(m, first * HUGE_SZ);
+		if (first + run < n)
+			munmap((char *)m + (first + run) * HUGE_SZ, (n - first - run) * HUGE_SZ);
+		m = (char *)m + first * HUGE_SZ;
+		close(pm_fd);
+		err = check_contig(m, run * HUGE_SZ, &a->gpa_off);
+		if (err) {
+			munmap(m, run * HUGE_SZ);
+			return err;
+		}
+		a->base = m;
+		a->size = run * HUGE_SZ;
+		return 0;   /* fresh hugetlb pages are zero */
 	}
+	close(pm_fd);
 	return err;
 }
 
