@@ -765,8 +765,17 @@ static int pci_kick(struct vc_transport *t, unsigned index)
 	}
 	if (index >= PCI_MAX_QUEUES || !p->qnotify[index])
 		return -EINVAL;
-	/* the ring writes must be visible before the doorbell (x86: a compiler barrier would do) */
+	/*
+	 * The ring writes must reach memory before the doorbell.  x86 keeps
+	 * stores in order, uncached MMIO included, so only the compiler must
+	 * not move them; elsewhere a full fence (TSan: gcc does not model
+	 * fences, and x86 needs none).
+	 */
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("" ::: "memory");
+#else
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
 	*p->qnotify[index] = (uint16_t)index;
 	return 0;
 }
