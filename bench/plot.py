@@ -153,8 +153,18 @@ def plot_ratio(rows, out, written):
     ratios = [r["ratio_to_baseline"] for r in rows]
     fig, ax = plt.subplots(figsize=(9, max(3, 0.22 * len(rows) + 1)))
     colors = ["tab:green" if x >= 1 else "tab:red" for x in ratios]
-    ax.barh(range(len(rows)), ratios, color=colors)
+    ax.barh(range(len(rows)), [x - 1 for x in ratios], left=1, color=colors)  # from parity
     ax.axvline(1.0, color="black", linewidth=1)
+    # Log scale: 0.5x and 2x are equally far from parity, and outliers do not flatten the rest.
+    ax.set_xscale("log", base=2)
+    lo = min(min(ratios), 0.5) / 1.3
+    hi = max(max(ratios), 2.0) * 1.6
+    ax.set_xlim(lo, hi)
+    ticks = [2.0 ** k for k in range(-8, 8) if lo <= 2.0 ** k <= hi]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(["%gx" % t for t in ticks])
+    for i, x in enumerate(ratios):
+        ax.text(x * 1.04, i, "%.2f" % x, va="center", fontsize=6)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(labels, fontsize=7)
     ax.invert_yaxis()
