@@ -124,7 +124,7 @@ struct pci_dev {
 	bool driver_ok;
 	pthread_t irq_thread;
 	bool thread_running;
-	volatile bool stop;
+	bool stop;                      /* close() to the irq thread (atomic) */
 };
 
 #define to_pci(tp) ((struct pci_dev *)(tp))
@@ -469,7 +469,7 @@ static void *irq_thread(void *arg)
 	struct pci_dev *p = arg;
 	bool use_uio = p->uio_fd >= 0;
 
-	while (!p->stop) {
+	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
 		if (use_uio) {
 			struct pollfd pf = { p->uio_fd, POLLIN, 0 };
 			uint32_t count;
@@ -787,7 +787,7 @@ static int pci_call_fd(struct vc_transport *t, unsigned index)
 	if (index >= PCI_MAX_QUEUES || p->efd[index] < 0)
 		return -1;
 	if (!p->thread_running) {
-		p->stop = false;
+		__atomic_store_n(&p->stop, false, __ATOMIC_RELAXED);
 		if (pthread_create(&p->irq_thread, NULL, irq_thread, p))
 			return -1;
 		p->thread_running = true;
@@ -809,7 +809,7 @@ static void pci_close(struct vc_transport *t)
 	struct pci_dev *p = to_pci(t);
 
 	if (p->thread_running) {
-		p->stop = true;
+		__atomic_store_n(&p->stop, true, __ATOMIC_RELEASE);
 		pthread_join(p->irq_thread, NULL);
 	}
 	/* reset first: the device must stop touching our memory before it is freed */

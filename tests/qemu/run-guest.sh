@@ -84,6 +84,11 @@ LIBA=$ROOT/build/$VARIANT/libatx.a
 EXTRA=
 grep -q '^HAVE_IPSEC_MB := 1' "$ROOT/config.mk" 2>/dev/null && EXTRA=-lIPSec_MB
 CFG=$(sed -n 's/^CONFIG_CFLAGS := //p' "$ROOT/config.mk" 2>/dev/null)
+# a sanitizer variant's objects need its runtime (copied in with the other .so files)
+case "$VARIANT" in
+asan) CFG="$CFG -fsanitize=address,undefined" ;;
+tsan) CFG="$CFG -fsanitize=thread" ;;
+esac
 # -march: -cpu max in the guest has what the build machine has
 gcc -std=gnu11 -O1 -g -D_GNU_SOURCE $CFG -I"$ROOT/include" -I"$ROOT/src" -I"$ROOT/engines" \
 	-Wall -Wextra -Wno-unused-parameter -o "$WORK/guest_test" "$HERE/guest_test.c" \
