@@ -62,7 +62,7 @@ struct atx_ctx_opts {
 	 * CPU and library allow it).  "auto" = every engine that probes.
 	 */
 	const char *engines;
-	size_t arena_size;      /* shareable memory arena for devices; 0 = 64 MiB when a device is attached */
+	size_t arena_size;      /* memory for atx_buf_alloc per device engine; 0 = 4 MiB (vhost-user) */
 };
 
 /*
@@ -88,6 +88,18 @@ void atx_ctx_free(struct atx_ctx *ctx);
  * atx_run(ctx, ATX_RUN_NOWAIT).
  */
 int atx_ctx_fd(struct atx_ctx *ctx);
+
+/*
+ * atx_buf_alloc - @len bytes (64-byte aligned) that the context's best
+ * device can read and write in place: memory of its shared arena, so
+ * requests on it are not bounced (atx_chan_stats.bounced stays put).
+ * Without a device engine, or when the arena is full, ordinary memory
+ * comes back (devices then bounce it).  NULL with errno ENOMEM / EINVAL.
+ * Any buffer works with any operation; this one is just faster on a
+ * device.  Free with atx_buf_free() before atx_ctx_free().
+ */
+void *atx_buf_alloc(struct atx_ctx *ctx, size_t len);
+void atx_buf_free(struct atx_ctx *ctx, void *buf);
 
 /* ------------------------------------------------------------------ */
 /* Descriptors and submission                                         */

@@ -152,6 +152,14 @@ struct atx_engine_ops {
 	 * number completed.
 	 */
 	int (*poll)(struct atx_chan *chan, unsigned budget);
+
+	/*
+	 * buf_alloc / buf_free (optional, slow path) - memory the engine's
+	 * device reads and writes in place (no bounce), for atx_buf_alloc().
+	 * buf_free returns false when @p is not the engine's.
+	 */
+	void *(*buf_alloc)(struct atx_engine *e, size_t len);
+	bool (*buf_free)(struct atx_engine *e, void *p);
 };
 
 /* Registration check (dmaengine's CHECK_CAP): 0 or -EINVAL naming nothing. */
@@ -162,6 +170,8 @@ struct atx_ctx *atx_engine_ctx(struct atx_engine *e);
 void *atx_engine_priv(struct atx_engine *e);
 void atx_engine_set_priv(struct atx_engine *e, void *priv);
 const char *atx_engine_instance_name(struct atx_engine *e); /* "soft", "virtio0" */
+/* atx_ctx_opts.arena_size of the engine's context (0 = the engine's default). */
+size_t atx_engine_arena_size(struct atx_engine *e);
 
 struct atx_chan *atx_engine_add_chan(struct atx_engine *e, const char *name, uint32_t caps,
 				     unsigned flags, void *priv);

@@ -102,6 +102,7 @@ struct atx_engine {
 	struct atx_chan *chans[ATX_MAX_CHANS];
 	int index;
 	bool dead;
+	bool buf_tried;                 /* atx_buf_alloc's walk */
 };
 
 struct atx_chan {

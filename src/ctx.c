@@ -83,3 +83,60 @@ void atx_ctx_free(struct atx_ctx *ctx)
 	OPENSSL_cleanse(ctx, sizeof(*ctx));
 	free(ctx);
 }
+
+size_t atx_engine_arena_size(struct atx_engine *e)
+{
+	return e->ctx->opts.arena_size;
+}
+
+void *atx_buf_alloc(struct atx_ctx *ctx, size_t len)
+{
+	int best = -1;
+	unsigned i;
+	void *p;
+
+	if (!ctx || !len || len > ((size_t)1 << 40)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Devices first, by priority: their arena spares a bounce copy per request. */
+	for (;;) {
+		best = -1;
+		for (i = 0; i < ctx->nengines; i++) {
+			struct atx_engine *e = &ctx->engines[i];
+
+			if (!e->ops->buf_alloc || e->dead || (e->buf_tried))
+				continue;
+			if (best < 0 || e->ops->prio > ctx->engines[best].ops->prio)
+				best = (int)i;
+		}
+		if (best < 0)
+			break;
+		ctx->engines[best].buf_tried = true;
+		p = ctx->engines[best].ops->buf_alloc(&ctx->engines[best], len);
+		if (p)
+			goto out;
+	}
+	p = aligned_alloc(64, (len + 63) & ~(size_t)63);
+	if (!p)
+		errno = ENOMEM;
+out:
+	for (i = 0; i < ctx->nengines; i++)
+		ctx->engines[i].buf_tried = false;
+	return p;
+}
+
+void atx_buf_free(struct atx_ctx *ctx, void *buf)
+{
+	unsigned i;
+
+	if (!ctx || !buf)
+		return;
+	for (i = 0; i < ctx->nengines; i++) {
+		struct atx_engine *e = &ctx->engines[i];
+
+		if (e->ops->buf_free && e->ops->buf_free(e, buf))
+			return;
+	}
+	free(buf);
+}

@@ -45,6 +45,8 @@
 struct vc_engine {
 	struct atx_engine *e;
 	struct vc_dev dev;
+	uint32_t *ubuf_pages;   /* per 4 KiB page of dev.ubuf: pages of the run starting here, 0 free */
+	size_t ubuf_npages;
 	int timer_fd;           /* 1 s watchdog tick, watched on queue 0; -1 none */
 	unsigned timeout_s;     /* no progress for this long with work in flight = dead */
 	time_t wd_last;         /* CLOCK_MONOTONIC_COARSE second of the last check */
@@ -136,6 +138,12 @@ static int attach_common(struct atx_engine *e, const char *args, bool pci)
 	err = parse_args(args, &path, &o, &ctrlq, &timeout_s);
 	if (err)
 		return err;
+	/*
+	 * atx_buf_alloc memory: a reserve of the shared arena (vhost-user's
+	 * memfd is cheap to grow; virtio-pci's pinned hugepages are not).
+	 */
+	if (!o.ubuf_size && strncmp(path, "pci:", 4) && !pci)
+		o.ubuf_size = atx_engine_arena_size(e) ? atx_engine_arena_size(e) : (4u << 20);
 	ve = calloc(1, sizeof(*ve));
 	if (!ve) {
 		err = -ENOMEM;
@@ -251,6 +259,7 @@ static void vc_detach(struct atx_engine *e)
 	if (ve->timer_fd >= 0)
 		close(ve->timer_fd);
 	atx__vc_dev_fini(&ve->dev);
+	free(ve->ubuf_pages);
 	free(ve);
 	atx_engine_set_priv(e, NULL);
 }
@@ -468,25 +477,68 @@ static int vc_poll(struct atx_chan *chan, unsigned budget)
 	return n;
 }
 
+#define UBUF_PAGE 4096u
+
+/* First fit over the zero-copy reserve, in 4 KiB pages (slow path). */
+static void *vc_buf_alloc(struct atx_engine *e, size_t len)
+{
+	struct vc_engine *ve = atx_engine_priv(e);
+	struct vc_dev *d;
+	size_t need, run = 0, i;
+
+	if (!ve || !ve->dev.ubuf || !len) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	d = &ve->dev;
+	if (!ve->ubuf_pages) {
+		ve->ubuf_npages = d->ubuf_size / UBUF_PAGE;
+		ve->ubuf_pages = calloc(ve->ubuf_npages ? ve->ubuf_npages : 1, sizeof(uint32_t));
+		if (!ve->ubuf_pages)
+			return NULL;
+	}
+	need = (len + UBUF_PAGE - 1) / UBUF_PAGE;
+	for (i = 0; i < ve->ubuf_npages; i++) {
+		if (ve->ubuf_pages[i]) {
+			i += ve->ubuf_pages[i] - 1; /* skip the whole run */
+			run = 0;
+			continue;
+		}
+		if (++run == need) {
+			size_t first = i + 1 - need;
+
+			ve->ubuf_pages[first] = (uint32_t)need;
+			return d->ubuf + first * UBUF_PAGE;
+		}
+	}
+	errno = ENOMEM;
+	return NULL;
+}
+
+static bool vc_buf_free(struct atx_engine *e, void *p)
+{
+	struct vc_engine *ve = atx_engine_priv(e);
+	uintptr_t base, x = (uintptr_t)p;
+
+	if (!ve || !ve->ubuf_pages)
+		return false;
+	base = (uintptr_t)ve->dev.ubuf;
+	if (x < base || x >= base + ve->ubuf_npages * UBUF_PAGE || (x - base) % UBUF_PAGE)
+		return false;
+	ve->ubuf_pages[(x - base) / UBUF_PAGE] = 0;
+	return true;
+}
+
 void *atx__virtio_buf_alloc(struct atx_chan *chan, size_t len)
 {
 	struct atx_chan_info ci;
-	struct vc_dev *d;
-	size_t off;
 
 	atx_chan_info(chan, &ci);
 	if (strncmp(ci.engine, "virtio", 6) || !eng_of(chan)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	d = &eng_of(chan)->dev;
-	off = (d->ubuf_used + 63) & ~(size_t)63;
-	if (off > d->ubuf_size || len > d->ubuf_size - off) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	d->ubuf_used = off + len;
-	return d->ubuf + off;
+	return vc_buf_alloc(atx_chan_engine(chan), len);
 }
 
 const struct atx_engine_ops atx_virtio_engine_ops = {
@@ -500,6 +552,8 @@ const struct atx_engine_ops atx_virtio_engine_ops = {
 	.free_session = vc_free_session,
 	.submit = vc_submit,
 	.poll = vc_poll,
+	.buf_alloc = vc_buf_alloc,
+	.buf_free = vc_buf_free,
 };
 
 /*
@@ -517,4 +571,6 @@ const struct atx_engine_ops atx_virtio_pci_engine_ops = {
 	.free_session = vc_free_session,
 	.submit = vc_submit,
 	.poll = vc_poll,
+	.buf_alloc = vc_buf_alloc,
+	.buf_free = vc_buf_free,
 };
