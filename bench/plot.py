@@ -93,12 +93,14 @@ def plot_throughput_bs(rows, out, written):
         xs = sorted(pts)
         p = ax.plot(xs, [pts[x]["gbps"] for x in xs], marker="o",
                     label="%s on %s (qd %d)" % (wl, eng, qd))
-        key = (wl, qd)
+        # mb rows have an intel-ipsec-mb baseline, the others OpenSSL/ISA-L: one line per kind.
+        base = pts[xs[0]].get("baseline", "hand-written")
+        key = (wl, qd, base)
         if key not in baselines:
             baselines[key] = True
             ax.plot(xs, [pts[x]["baseline_gbps"] for x in xs], linestyle="--",
                     color=p[0].get_color(), alpha=0.6,
-                    label="%s hand-written baseline (qd %d)" % (wl, qd))
+                    label="%s baseline: %s (qd %d)" % (wl, base, qd))
     ax.set_xscale("log", base=2)
     ax.set_xticks(sorted({x for pts in lines.values() for x in pts}))
     ax.set_xticklabels([size_label(x) for x in ax.get_xticks()])
