@@ -242,9 +242,14 @@ static int mb_attach(struct atx_engine *e, const char *args)
 		if (ret)
 			goto err_detach;
 		snprintf(name, sizeof(name), "%s.lane%u", atx_engine_instance_name(e), i);
+		/*
+		 * Not ATX_CHAN_F_IN_ORDER: a dependent handed over early forces a
+		 * flush of the SIMD lanes before it (its parent must have run), so
+		 * every chain step would run alone (~20 us for a lone HMAC job).
+		 * Released by the loop instead, dependents arrive as a batch.
+		 */
 		lane->chan = atx_engine_add_chan(e, name, MB_CAPS,
-						 ATX_CHAN_F_INLINE | ATX_CHAN_F_POLL |
-						 ATX_CHAN_F_IN_ORDER, lane);
+						 ATX_CHAN_F_INLINE | ATX_CHAN_F_POLL, lane);
 		if (!lane->chan) {
 			ret = errno ? -errno : -ENOMEM;
 			goto err_detach;
