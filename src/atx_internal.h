@@ -241,7 +241,18 @@ int atx__pool_init(struct atx_ctx *ctx, unsigned n);
 void atx__pool_fini(struct atx_ctx *ctx);
 
 /* loop.c */
-void atx__chan_ready(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *tx);
+static inline void atx__chan_ready(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *tx)
+{
+	tx->state = TX_READY;
+	txlist_push(&chan->pending, tx);
+	chan->npending++;
+	if (!chan->dirty) {
+		chan->dirty = true;
+		chan->next_dirty = ctx->dirty;
+		ctx->dirty = chan;
+	}
+}
+
 int atx__issue(struct atx_ctx *ctx);
 int atx__process_done(struct atx_ctx *ctx);
 int atx__loop_init(struct atx_ctx *ctx);

@@ -18,18 +18,6 @@
 
 #define ATX_SPIN_NS 50000 /* spin this long before sleeping (PERF.md: wake-ups cost 17-60 us) */
 
-void atx__chan_ready(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *tx)
-{
-	tx->state = TX_READY;
-	txlist_push(&chan->pending, tx);
-	chan->npending++;
-	if (!chan->dirty) {
-		chan->dirty = true;
-		chan->next_dirty = ctx->dirty;
-		ctx->dirty = chan;
-	}
-}
-
 void atx__sqe_queued(struct atx_ctx *ctx)
 {
 	ctx->sqes_queued++;
@@ -256,7 +244,8 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 	if (chan) {
 		chan->inflight--;
 		chan->st.ops++;
-		chan->st.bytes += atx_tx_bytes(tx);
+		chan->st.bytes += tx->op.opcode >= ATX_OP_XOR && tx->op.opcode <= ATX_OP_RAID6_2DATA ?
+				  tx->op.len * tx->op.u.raid.nsrc : tx->op.len;
 		if (status)
 			chan->st.errors++;
 	}
