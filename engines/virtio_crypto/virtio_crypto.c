@@ -155,7 +155,8 @@ int atx__vc_probe(const struct vc_dev *d, const struct atx_session_params *p)
 		       ((d->cfg.hash_algo >> a) & 1) ? 0 : -EOPNOTSUPP;
 	}
 	case ATX_SVC_MAC:
-		return mac_ok(d, p->mac, p->key_len) ? 0 : -EOPNOTSUPP;
+		/* without a config space (DPDK) HMAC exists only in chains */
+		return d->have_config && mac_ok(d, p->mac, p->key_len) ? 0 : -EOPNOTSUPP;
 	case ATX_SVC_AEAD: {
 		uint32_t a = aead_algo(p->aead);
 		return a && has_service(d, VIRTIO_CRYPTO_SERVICE_AEAD) &&
@@ -251,9 +252,21 @@ int atx__vc_dev_init(struct vc_dev *d, struct vc_transport *t, const struct vc_d
 		 */
 		d->cfg.status = VIRTIO_CRYPTO_S_HW_READY;
 		d->cfg.max_dataqueues = 1;
-		d->cfg.crypto_services = 1u << VIRTIO_CRYPTO_SERVICE_CIPHER;
+		d->cfg.crypto_services = (1u << VIRTIO_CRYPTO_SERVICE_CIPHER) |
+					 (1u << VIRTIO_CRYPTO_SERVICE_MAC);
 		d->cfg.cipher_algo_l = (1u << VIRTIO_CRYPTO_CIPHER_AES_CBC) |
 				       (1u << VIRTIO_CRYPTO_CIPHER_3DES_CBC);
+		/*
+		 * HMAC only inside CIPHER+MAC chains (hash_mode AUTH): DPDK
+		 * has no MAC-only sessions (atx__vc_probe refuses them), and
+		 * its OpenSSL PMD takes HMAC keys up to one SHA-1/SHA-256 block.
+		 */
+		d->cfg.mac_algo_l = (1u << VIRTIO_CRYPTO_MAC_HMAC_SHA1) |
+				    (1u << VIRTIO_CRYPTO_MAC_HMAC_SHA_224) |
+				    (1u << VIRTIO_CRYPTO_MAC_HMAC_SHA_256) |
+				    (1u << VIRTIO_CRYPTO_MAC_HMAC_SHA_384) |
+				    (1u << VIRTIO_CRYPTO_MAC_HMAC_SHA_512);
+		d->cfg.max_auth_key_len = 64;
 		/* DPDK: src and dst of one request are at most 2176 bytes each */
 		d->cfg.max_size = 2176;
 	} else {
@@ -699,6 +712,9 @@ int atx__vc_build(struct vc_dev *d, struct vc_queue *q, unsigned slot, struct at
 		return -EMSGSIZE;
 	if (s->svc == ATX_SVC_AEAD)
 		tag = s->digest_len;
+	/* DPDK's chain requests have no AAD: it would be read as payload */
+	if (s->svc == ATX_SVC_CHAIN && aad_len && !d->have_config)
+		return -EOPNOTSUPP;
 	/* bounce layout: [aad][src (+tag in)][dst (+tag out)] */
 	need = al64(aad_len) + al64(len + tag) + al64(len + tag);
 	if (need > q->bounce_size || iv_len > sizeof(h->iv) || len > UINT32_MAX - 64)
@@ -807,6 +823,14 @@ int atx__vc_build(struct vc_dev *d, struct vc_queue *q, unsigned slot, struct at
 		/* verify: the device computes, we compare (in constant time) */
 		sl->verify = s->dir == ATX_DECRYPT;
 		sl->copy_dst_if_ok = s->svc == ATX_SVC_CHAIN && sl->verify;
+		/*
+		 * DPDK verifies a HASH_THEN_CIPHER chain itself, reading the
+		 * expected MAC from the (device-writable) result buffer, and
+		 * fails a mismatch with VIRTIO_CRYPTO_ERR.
+		 */
+		sl->dev_verifies = sl->copy_dst_if_ok && !d->have_config;
+		if (sl->dev_verifies)
+			memcpy(h->hash, op->u.crypto.digest, s->digest_len);
 		bufs[n++] = (struct vq_buf){ h->hash, s->digest_len, true };
 	}
 	bufs[n++] = (struct vq_buf){ &h->status, 1, true };
@@ -824,7 +848,7 @@ int atx__vc_finish(struct vc_queue *q, unsigned slot, struct atx_op *op)
 	int status = atx__vc_status_errno(__atomic_load_n(&h->status, __ATOMIC_ACQUIRE));
 
 	if (status)
-		return status;
+		return status == -EIO && sl->dev_verifies ? -EBADMSG : status;
 	if (sl->hash_len) {
 		if (sl->verify) {
 			if (CRYPTO_memcmp(h->hash, op->u.crypto.digest, sl->hash_len))

@@ -42,6 +42,7 @@ struct vc_slot {
 	uint32_t hash_len;      /* hash/MAC/chain: bytes of hdr->hash */
 	bool verify;            /* compare hdr->hash with the caller's digest */
 	bool copy_dst_if_ok;    /* verify-then-decrypt: copy dst only when the MAC matched */
+	bool dev_verifies;      /* DPDK: the device checks the MAC (given in hdr->hash) */
 };
 
 struct vc_queue {
