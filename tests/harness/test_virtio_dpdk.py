@@ -5,7 +5,7 @@ CREATE/CLOSE_CRYPTO_SESSION messages, one indirect head per request,
 completions at used.ring[head], no config space.
 
 Skipped when DPDK's development files are not installed (configure
---install-deps --with-peers).  DPDK retries a failed request forever, so
+--install-deps).  DPDK retries a failed request forever, so
 only valid requests are sent and every test runs under a watchdog.
 """
 import ctypes
