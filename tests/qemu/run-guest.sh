@@ -35,7 +35,7 @@ skip() {
 	echo "### SKIPPED: QEMU virtio-crypto-pci guest test cannot run here:" >&2
 	echo "###   $*" >&2
 	echo "### (install: apt-get install -y qemu-system-x86 linux-image-amd64 busybox-static," >&2
-	echo "###  or ./configure --install-deps --with-peers).  This is NOT a pass." >&2
+	echo "###  or ./configure --install-deps).  This is NOT a pass." >&2
 	echo "#####################################################################" >&2
 	exit 77
 }
