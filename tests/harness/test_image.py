@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+import vectors as V
+
 BUILD = os.environ.get("ATX_BUILD", "build/release")
 # $ATX_PROGRAM overrides, e.g. a sanitizer build of the program (conftest.py).
 ATX = os.path.abspath(os.environ.get("ATX_PROGRAM") or os.path.join(BUILD, "atx"))
@@ -36,24 +38,8 @@ def run(*args, preexec_fn=None):
 
 # ---- independent reference implementations ----
 
-def _crc32c_table():
-    t = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        t.append(c)
-    return t
-
-
-CRC_T = _crc32c_table()
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = CRC_T[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
+# One reference crc32c for the whole harness (vectors.py, table-driven from the polynomial).
+crc32c = V.crc32c
 
 
 def test_crc32c_reference():
