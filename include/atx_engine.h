@@ -57,6 +57,12 @@ uint32_t atx_opcode_cap(enum atx_opcode op);
  * The engine-visible part of a descriptor.  Filled by the core before
  * submit and read-only for the engine, except eng[] which is the engine's
  * scratch space while it owns the descriptor.
+ *
+ * Laid out by use (PERF.md: a chain of 4 KiB steps evicts descriptors
+ * between the times they are touched, so every line counts): the first 64
+ * bytes hold everything a memory op or the hot part of a crypto op needs;
+ * the flat-buffer iovecs and the IV follow in the second line; what only
+ * AEAD, hash and MAC requests read comes last.
  */
 struct atx_op {
 	uint8_t opcode;         /* enum atx_opcode */
@@ -64,6 +70,7 @@ struct atx_op {
 	uint16_t iv_len;
 	uint32_t seed;          /* crc32c seed */
 	size_t len;             /* payload bytes (per block for RAID ops) */
+	uintptr_t eng[2];       /* engine scratch */
 	union {
 		struct {
 			void *dst;
@@ -81,16 +88,15 @@ struct atx_op {
 			unsigned faila, failb;  /* recovery */
 		} raid;
 		struct {
-			struct atx_session *s;
 			void *sess_priv;        /* the engine's own session state */
 			const struct iovec *src;
 			const struct iovec *dst;/* == src when in place */
 			unsigned src_cnt, dst_cnt;
-			const void *aad;
-			size_t aad_len;
-			void *digest;           /* out: hash/MAC/tag; in: value to verify */
 			struct iovec src1, dst1;/* storage for flat-buffer calls */
 			uint8_t iv[ATX_MAX_IV_LEN];
+			void *digest;           /* out: hash/MAC/tag; in: value to verify */
+			const void *aad;
+			size_t aad_len;
 		} crypto;
 		struct {
 			int fd;
@@ -99,7 +105,6 @@ struct atx_op {
 			size_t done;            /* bytes transferred so far */
 		} io;
 	} u;
-	uintptr_t eng[4];       /* engine scratch */
 };
 
 /* Channel flags (atx_engine_add_chan). */
@@ -193,9 +198,12 @@ void atx_chan_count_bounce(struct atx_chan *chan, uint64_t n);
 int atx_engine_watch_fd(struct atx_chan *chan, int fd);
 
 /* ---- for engines: the fast path ---- */
+/* Where the op sits in a descriptor (the core's bookkeeping line comes first). */
+#define ATX_TX_OP_OFFSET 64
+
 static inline struct atx_op *atx_tx_op(struct atx_tx *tx)
 {
-	return (struct atx_op *)(void *)tx;     /* the op is the first member of a tx */
+	return (struct atx_op *)(void *)((char *)tx + ATX_TX_OP_OFFSET);
 }
 
 /*

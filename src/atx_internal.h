@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,25 +48,40 @@ struct atx_edge {
 	struct atx_edge *next;
 };
 
+/*
+ * A descriptor: four cache lines, laid out by when they are touched.  A
+ * chain of 4 KiB steps at queue depth 64 evicts every descriptor between
+ * its submit, its execution and its completion, so each phase should pay
+ * for as few lines as possible: line 0 is all the core reads to submit,
+ * complete, call back and recycle; the op (lines 1-3) is what the engine
+ * reads; the rest is for fences, engine threads and validation.
+ */
 struct atx_tx {
-	struct atx_op op;               /* first: engines see this (atx_tx_op) */
-	struct atx_ctx *ctx;
+	/* line 0: the core's bookkeeping */
+	struct atx_tx *next;            /* free list / pending list / done list */
 	struct atx_chan *chan;
-	struct atx_session *sess;       /* holds a reference while in use */
+	struct atx_edge *children;      /* dependents still linked to us */
 	atx_cb cb;
 	void *cb_arg;
-	struct atx_tx *next;            /* free list / pending list / done list */
-	struct atx_tx *rnext;           /* (r) remote completion stack */
-	struct atx_edge *children;      /* dependents still linked to us */
-	struct atx_tx *fence[ATX_FENCE_MAX]; /* parents we were handed early behind */
-	uint32_t nwait;                 /* parents not completed */
-	uint16_t gen;                   /* handle generation */
+	struct atx_session *sess;       /* holds a reference while in use */
+	int32_t result;                 /* (r) the engine's result; the final status once TX_DONE */
+	uint8_t nwait;                  /* parents not completed (<= 16) */
 	uint8_t state;                  /* enum atx_tx_state */
 	uint8_t flags;                  /* TXF_* */
+	uint8_t nfence;                 /* entries used in fence[] */
+	uint16_t gen;                   /* handle generation */
 	uint16_t holds;                 /* early children that may still read our result */
-	int32_t status;                 /* final status once TX_DONE */
-	int32_t result;                 /* (r) the engine's result */
+
+	struct atx_op op;               /* at ATX_TX_OP_OFFSET: engines see this (atx_tx_op) */
+
+	/* cold: fences, engine threads, validation */
+	struct atx_ctx *ctx;
+	struct atx_tx *rnext;           /* (r) remote completion stack */
+	struct atx_tx *fence[ATX_FENCE_MAX]; /* parents we were handed early behind */
 } __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct atx_tx, op) == ATX_TX_OP_OFFSET, "op offset");
+_Static_assert(sizeof(struct atx_tx) == 256, "a descriptor is four cache lines");
 
 struct atx_txlist {
 	struct atx_tx *head, *tail;
@@ -134,6 +150,17 @@ struct atx_session {
 	void *fb_priv;
 	unsigned refs;                  /* caller's + one per descriptor in use */
 	bool freed;                     /* the caller dropped its reference */
+	uint8_t opc;                    /* the opcode its requests get */
+	uint16_t iv_len;                /* the IV length atx_cipher implies */
+	uint32_t cap;                   /* atx_opcode_cap(opc) */
+	/*
+	 * The last request shape that passed atx__crypto_check(): the
+	 * check is a pure function of the (immutable) parameters and these,
+	 * and storage callers repeat one shape, so it runs once.
+	 */
+	size_t ok_len, ok_aad_len;
+	uint16_t ok_iv_len;
+	bool ok_valid;
 	struct atx_session *next, *prev;
 	uint8_t key[ATX_MAX_KEY_LEN];
 	uint8_t auth_key[ATX_MAX_AUTH_KEY_LEN];
@@ -214,10 +241,42 @@ static inline struct atx_tx *atx__resolve(struct atx_tx *h)
 	return tx;
 }
 
+/*
+ * Resolve a dependency handle for @ctx: NULL with *err = ESTALE when the
+ * descriptor was recycled, EINVAL when it is not one of @ctx's (checked
+ * by address, before anything is read from it).
+ */
+static inline struct atx_tx *atx__resolve_in(struct atx_ctx *ctx, struct atx_tx *h, int *err)
+{
+	struct atx_tx *tx = atx__untag(h);
+
+	if (unlikely((uintptr_t)tx - (uintptr_t)ctx->pool >=
+		     (uintptr_t)ctx->pool_size * sizeof(*tx) ||
+		     ((uintptr_t)tx - (uintptr_t)ctx->pool) % sizeof(*tx))) {
+		*err = EINVAL;
+		return NULL;
+	}
+	if (unlikely(tx->gen != (uint16_t)((uintptr_t)h >> ATX_HANDLE_SHIFT) ||
+		     tx->state == TX_FREE)) {
+		*err = ESTALE;
+		return NULL;
+	}
+	return tx;
+}
+
+static inline size_t atx__tx_bytes(const struct atx_tx *tx)
+{
+	if (tx->op.opcode >= ATX_OP_XOR && tx->op.opcode <= ATX_OP_RAID6_2DATA)
+		return tx->op.len * tx->op.u.raid.nsrc;
+	return tx->op.len;
+}
+
 /* tx.c */
 struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub);
-struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_submit *sub,
-			      uint32_t cap, struct atx_engine *eng);
+struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
+				   const struct atx_submit *sub, uint32_t cap,
+				   struct atx_engine *eng);
+struct atx_tx *atx__tx_fail(struct atx_ctx *ctx, struct atx_tx *tx, int err);
 void atx__tx_abort(struct atx_ctx *ctx, struct atx_tx *tx);
 
 static inline void atx__tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
@@ -253,6 +312,53 @@ static inline void atx__chan_ready(struct atx_ctx *ctx, struct atx_chan *chan, s
 	}
 }
 
+/*
+ * Link @tx below its parents, pick its channel and queue it (see
+ * atx__tx_submit_slow).  Inline here: the step of a chain whose one
+ * parent is still pending on a lane that serves this step too - the
+ * common case of every chain - costs no call and no loop.
+ */
+static inline struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx,
+					    const struct atx_submit *sub, uint32_t cap,
+					    struct atx_engine *eng)
+{
+	struct atx_chan *chan;
+	struct atx_edge *e;
+	struct atx_tx *p;
+	int err;
+
+	if (!sub || !sub->depend_tx || unlikely(sub->ndeps || sub->chan))
+		return atx__tx_submit_slow(ctx, tx, sub, cap, eng);
+	p = atx__resolve_in(ctx, sub->depend_tx, &err);
+	if (unlikely(!p))
+		return atx__tx_fail(ctx, tx, err);
+	chan = p->chan;
+	if (p->state == TX_DONE || unlikely(chan->private_ || chan->dead || (chan->caps & cap) != cap ||
+					     (eng && chan->eng != eng) || !ctx->free_edge))
+		return atx__tx_submit_slow(ctx, tx, sub, cap, eng);
+
+	tx->chan = chan;
+	p->flags |= TXF_ACKED;
+	e = ctx->free_edge;
+	ctx->free_edge = e->next;
+	ctx->nfree_edges--;
+	e->child = tx;
+	e->next = p->children;
+	p->children = e;
+	tx->nwait = 1;
+	ctx->outstanding++;
+	if ((p->state == TX_READY || p->state == TX_INFLIGHT) &&
+	    (chan->flags & ATX_CHAN_F_IN_ORDER) && !chan->blocked) {
+		/* Handed over now, right behind its parent on its in-order lane. */
+		tx->op.fence = 1;
+		tx->nfence = 1;
+		tx->fence[0] = p;
+		p->holds++;
+		atx__chan_ready(ctx, chan, tx);
+	}
+	return atx__handle(tx);
+}
+
 int atx__issue(struct atx_ctx *ctx);
 int atx__process_done(struct atx_ctx *ctx);
 int atx__loop_init(struct atx_ctx *ctx);
@@ -264,7 +370,8 @@ void atx__watches_drop(struct atx_ctx *ctx, struct atx_engine *e);
 struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_engine *eng,
 				struct atx_chan *hint);
 
-/* session.c */
+/* session.c, ops.c */
+enum atx_opcode atx__svc_opcode(enum atx_service svc);
 void atx__session_put(struct atx_session *s);
 int atx__session_failover(struct atx_session *s, void **priv);
 

@@ -70,6 +70,8 @@ static int issue_chan(struct atx_ctx *ctx, struct atx_chan *chan)
 		txlist_pop(&chan->pending);
 		chan->npending--;
 		chan->inflight++;
+		/* Counted here, where the op's line is in cache anyway. */
+		chan->st.bytes += atx__tx_bytes(tx);
 		n++;
 		if (unlikely(ret < 0)) {
 			/* An engine refusing for good: the status travels in the descriptor. */
@@ -120,7 +122,7 @@ int atx_issue_pending(struct atx_ctx *ctx)
 
 void atx_engine_complete(struct atx_tx *tx, int status)
 {
-	struct atx_ctx *ctx = tx->ctx;
+	struct atx_ctx *ctx = tx->chan->ctx;
 
 	tx->result = status;
 	txlist_push(&ctx->done, tx);
@@ -238,17 +240,12 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 
 	if (unlikely(status != 0) && try_failover(ctx, tx, status))
 		return;
-	tx->status = status;
 	tx->state = TX_DONE;
 	ctx->outstanding--;
-	if (chan) {
-		chan->inflight--;
-		chan->st.ops++;
-		chan->st.bytes += tx->op.opcode >= ATX_OP_XOR && tx->op.opcode <= ATX_OP_RAID6_2DATA ?
-				  tx->op.len * tx->op.u.raid.nsrc : tx->op.len;
-		if (status)
-			chan->st.errors++;
-	}
+	chan->inflight--;
+	chan->st.ops++;
+	if (unlikely(status))
+		chan->st.errors++;
 	/* Wake dependents; a failure cancels them once all their parents settled. */
 	for (e = tx->children; e; e = nx) {
 		struct atx_tx *c = e->child;
@@ -263,12 +260,14 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 		ctx->nfree_edges++;
 	}
 	tx->children = NULL;
-	for (i = 0; i < ATX_FENCE_MAX && tx->fence[i]; i++) {
-		struct atx_tx *p = tx->fence[i];
+	if (tx->nfence) {
+		for (i = 0; i < tx->nfence; i++) {
+			struct atx_tx *p = tx->fence[i];
 
-		tx->fence[i] = NULL;
-		p->holds--;
-		atx__tx_maybe_recycle(ctx, p);
+			p->holds--;
+			atx__tx_maybe_recycle(ctx, p);
+		}
+		tx->nfence = 0;
 	}
 	if (tx->sess) {
 		atx__session_put(tx->sess);
@@ -414,18 +413,36 @@ static unsigned reap_cqes(struct atx_ctx *ctx)
  * that worker lanes' completions are reaped (and the lanes fed again)
  * while the loop thread has inline work of its own.
  */
+#ifndef ATX_POLL_BUDGET
 #define ATX_POLL_BUDGET 64
+#endif
+#ifndef ATX_POLL_SLICE
+#define ATX_POLL_SLICE 4
+#endif
 
-static int poll_chans(struct atx_ctx *ctx)
+static int poll_chans(struct atx_ctx *ctx, int *done)
 {
 	unsigned i;
 	int n = 0;
 
 	for (i = 0; i < ctx->nchans; i++) {
 		struct atx_chan *chan = ctx->chans[i];
+		int k, m = 0;
 
-		if ((chan->flags & ATX_CHAN_F_POLL) && chan->inflight)
-			n += chan->eng->ops->poll(chan, ATX_POLL_BUDGET);
+		if (!(chan->flags & ATX_CHAN_F_POLL) || !chan->inflight)
+			continue;
+		/*
+		 * In small slices, each followed by its completions: the
+		 * descriptors and the payload a step just touched are still in
+		 * L1 when the core completes them and the callback runs.
+		 */
+		do {
+			k = chan->eng->ops->poll(chan, ATX_POLL_SLICE);
+			m += k;
+			if (k > 0)
+				*done += atx__process_done(ctx);
+		} while (k == ATX_POLL_SLICE && m < ATX_POLL_BUDGET && chan->inflight);
+		n += m;
 	}
 	return n;
 }
@@ -449,11 +466,12 @@ static int loop_pass(struct atx_ctx *ctx)
 		int n, np;
 
 		atx__issue(ctx);
-		np = poll_chans(ctx);
+		n = 0;
+		np = poll_chans(ctx, &n);
 		reap_remote(ctx);
 		if (io_uring_cq_ready(&ctx->ring))
 			reap_cqes(ctx);
-		n = atx__process_done(ctx);
+		n += atx__process_done(ctx);
 		total += n;
 		if (!n && !np && !ctx->dirty)
 			break;
@@ -557,7 +575,7 @@ int atx_wait(struct atx_tx *h)
 			continue;
 		loop_block(ctx);
 	}
-	status = tx->status;
+	status = tx->result;
 	tx->flags &= ~TXF_WAITER;
 	atx__tx_maybe_recycle(ctx, tx);
 	embed_rearm(ctx);

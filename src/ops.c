@@ -257,7 +257,7 @@ struct atx_tx *atx_write(struct atx_ctx *ctx, int fd, const void *buf, size_t le
 
 /* ---- crypto ---- */
 
-static enum atx_opcode svc_opcode(enum atx_service svc)
+enum atx_opcode atx__svc_opcode(enum atx_service svc)
 {
 	switch (svc) {
 	case ATX_SVC_CIPHER: return ATX_OP_CIPHER;
@@ -267,6 +267,24 @@ static enum atx_opcode svc_opcode(enum atx_service svc)
 	case ATX_SVC_CHAIN: return ATX_OP_CHAIN;
 	}
 	return ATX_OP__COUNT;
+}
+
+/* atx__crypto_check() for @s, remembering the last shape that passed. */
+static inline int sess_check(struct atx_session *s, size_t len, size_t iv_len, size_t aad_len)
+{
+	int ret;
+
+	if (likely(s->ok_valid && len == s->ok_len && iv_len == s->ok_iv_len &&
+		   aad_len == s->ok_aad_len))
+		return 0;
+	ret = atx__crypto_check(&s->p, s->opc, len, iv_len, aad_len);
+	if (ret == 0) {
+		s->ok_len = len;
+		s->ok_iv_len = (uint16_t)iv_len;
+		s->ok_aad_len = aad_len;
+		s->ok_valid = true;
+	}
+	return ret;
 }
 
 static size_t iov_total(const struct iovec *v, unsigned n, bool *bad)
@@ -293,7 +311,7 @@ struct atx_tx *atx_crypto(struct atx_ctx *ctx, struct atx_session *s,
 
 	if (unlikely(!ctx || !s || !op || op->size < sizeof(*op) || s->ctx != ctx || s->freed))
 		return einval();
-	opc = svc_opcode(s->p.service);
+	opc = s->opc;
 	if (unlikely(op->src_cnt && !op->src))
 		return einval();
 	len = iov_total(op->src, op->src_cnt, &bad);
@@ -323,7 +341,6 @@ struct atx_tx *atx_crypto(struct atx_ctx *ctx, struct atx_session *s,
 	tx->op.iv_len = (uint16_t)op->iv_len;
 	if (op->iv_len)
 		memcpy(tx->op.u.crypto.iv, op->iv, op->iv_len);
-	tx->op.u.crypto.s = s;
 	tx->op.u.crypto.sess_priv = s->priv;
 	tx->op.u.crypto.src = op->src;
 	tx->op.u.crypto.src_cnt = op->src_cnt;
@@ -341,11 +358,12 @@ struct atx_tx *atx_crypto(struct atx_ctx *ctx, struct atx_session *s,
 }
 
 /* Flat-buffer forms: the iovecs live inside the descriptor. */
-static struct atx_tx *crypto_flat(struct atx_ctx *ctx, struct atx_session *s, void *dst,
-				  const void *src, size_t len, const void *iv, size_t iv_len,
-				  const void *aad, size_t aad_len, void *digest,
-				  const struct atx_submit *sub)
+static inline struct atx_tx *crypto_flat(struct atx_ctx *ctx, struct atx_session *s, void *dst,
+					 const void *src, size_t len, const void *iv, size_t iv_len,
+					 const void *aad, size_t aad_len, void *digest,
+					 const struct atx_submit *sub)
 {
+	__typeof__(&((struct atx_tx *)0)->op.u.crypto) cr;
 	struct atx_tx *tx;
 	enum atx_opcode opc;
 	int ret;
@@ -353,12 +371,12 @@ static struct atx_tx *crypto_flat(struct atx_ctx *ctx, struct atx_session *s, vo
 	if (unlikely(!ctx || !s || s->ctx != ctx || s->freed || (!src && len) ||
 		     iv_len > ATX_MAX_IV_LEN || (iv_len && !iv) || (aad_len && !aad)))
 		return einval();
-	opc = svc_opcode(s->p.service);
+	opc = s->opc;
 	if (opc != ATX_OP_HASH && opc != ATX_OP_MAC && unlikely(!dst && len))
 		return einval();
 	if ((opc != ATX_OP_CIPHER) && unlikely(!digest))
 		return einval();
-	ret = atx__crypto_check(&s->p, opc, len, iv_len, aad_len);
+	ret = sess_check(s, len, iv_len, aad_len);
 	if (unlikely(ret < 0)) {
 		errno = -ret;
 		return NULL;
@@ -366,27 +384,29 @@ static struct atx_tx *crypto_flat(struct atx_ctx *ctx, struct atx_session *s, vo
 	tx = tx_start(ctx, sub, opc, len);
 	if (unlikely(!tx))
 		return NULL;
+	cr = &tx->op.u.crypto;
 	tx->op.iv_len = (uint16_t)iv_len;
-	if (iv_len)
-		memcpy(tx->op.u.crypto.iv, iv, iv_len);
-	tx->op.u.crypto.s = s;
-	tx->op.u.crypto.sess_priv = s->priv;
-	tx->op.u.crypto.src1.iov_base = (void *)src;
-	tx->op.u.crypto.src1.iov_len = len;
-	tx->op.u.crypto.src = &tx->op.u.crypto.src1;
-	tx->op.u.crypto.src_cnt = 1;
+	if (iv_len == 16)
+		memcpy(cr->iv, iv, 16);         /* inlined: the common IV */
+	else if (iv_len)
+		memcpy(cr->iv, iv, iv_len);
+	cr->sess_priv = s->priv;
+	cr->src1.iov_base = (void *)src;
+	cr->src1.iov_len = len;
+	cr->src = &cr->src1;
+	cr->src_cnt = 1;
 	if (dst == src || !dst) {
-		tx->op.u.crypto.dst = tx->op.u.crypto.src;
+		cr->dst = cr->src;
 	} else {
-		tx->op.u.crypto.dst1.iov_base = dst;
-		tx->op.u.crypto.dst1.iov_len = len;
-		tx->op.u.crypto.dst = &tx->op.u.crypto.dst1;
+		cr->dst1.iov_base = dst;
+		cr->dst1.iov_len = len;
+		cr->dst = &cr->dst1;
 	}
-	tx->op.u.crypto.dst_cnt = 1;
-	tx->op.u.crypto.aad = aad;
-	tx->op.u.crypto.aad_len = aad_len;
-	tx->op.u.crypto.digest = digest;
-	tx = atx__tx_submit(ctx, tx, sub, atx_opcode_cap(opc), s->eng);
+	cr->dst_cnt = 1;
+	cr->aad = aad;
+	cr->aad_len = aad_len;
+	cr->digest = digest;
+	tx = atx__tx_submit(ctx, tx, sub, s->cap, s->eng);
 	if (likely(tx)) {
 		s->refs++;
 		atx__untag(tx)->sess = s;
@@ -397,11 +417,9 @@ static struct atx_tx *crypto_flat(struct atx_ctx *ctx, struct atx_session *s, vo
 struct atx_tx *atx_cipher(struct atx_ctx *ctx, struct atx_session *s, void *dst, const void *src,
 			  size_t len, const void *iv, const struct atx_submit *sub)
 {
-	size_t iv_len = s ? atx__iv_len(&s->p) : 0;
-
-	if (s && s->p.service != ATX_SVC_CIPHER)
+	if (unlikely(s && s->p.service != ATX_SVC_CIPHER))
 		return einval();
-	return crypto_flat(ctx, s, dst, src, len, iv, iv ? iv_len : 0, NULL, 0, NULL, sub);
+	return crypto_flat(ctx, s, dst, src, len, iv, iv && s ? s->iv_len : 0, NULL, 0, NULL, sub);
 }
 
 struct atx_tx *atx_digest(struct atx_ctx *ctx, struct atx_session *s, void *digest,

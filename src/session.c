@@ -124,6 +124,9 @@ struct atx_session *atx_session_new(struct atx_ctx *ctx, const struct atx_sessio
 		idx = next;
 	}
 	s->refs = 1;
+	s->opc = atx__svc_opcode(s->p.service);
+	s->cap = atx_opcode_cap(s->opc);
+	s->iv_len = (uint16_t)atx__iv_len(&s->p);
 	s->next = ctx->sessions;
 	if (s->next)
 		s->next->prev = s;

@@ -65,10 +65,9 @@ struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
 	ctx->nfree--;
 	tx->op.fence = 0;
 	tx->op.iv_len = 0;
-	/* children, fence[], holds and sess are back to empty whenever a tx is recycled. */
+	/* children, nfence, holds and sess are back to empty whenever a tx is recycled. */
 	tx->nwait = 0;
 	tx->flags = 0;
-	tx->status = -EINPROGRESS;
 	tx->result = 0;
 	if (sub) {
 		tx->cb = sub->cb;
@@ -105,13 +104,15 @@ static bool can_fence(struct atx_tx *p, struct atx_chan *chan)
 /*
  * Link @tx below its parents, pick its channel and queue it.  On an
  * argument error the descriptor is returned to the pool and NULL/errno
- * comes back; parents are left untouched in that case.  The common case
- * (at most one parent, no pinned channel) takes no loop and no call.
+ * comes back; parents are left untouched in that case.  The common
+ * case, one pending parent whose lane serves us, is atx__tx_submit()'s
+ * inline fast path; everything else comes here.
  */
-struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_submit *sub,
-			      uint32_t cap, struct atx_engine *eng)
+struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
+				   const struct atx_submit *sub, uint32_t cap,
+				   struct atx_engine *eng)
 {
-	struct atx_tx *parents[16];
+	struct atx_tx *parents[16], *fp[ATX_FENCE_MAX];
 	struct atx_chan *chan = NULL, *hint = NULL;
 	unsigned np = 0, i, npend = 0, nf = 0;
 	bool fence;
@@ -119,11 +120,9 @@ struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const stru
 
 	if (sub) {
 		if (sub->depend_tx) {
-			parents[0] = atx__resolve(sub->depend_tx);
-			if (unlikely(!parents[0] || parents[0]->ctx != ctx)) {
-				err = parents[0] ? EINVAL : ESTALE;
+			parents[0] = atx__resolve_in(ctx, sub->depend_tx, &err);
+			if (unlikely(!parents[0]))
 				goto err_abort;
-			}
 			np = 1;
 		}
 		if (unlikely(sub->ndeps)) {
@@ -132,11 +131,9 @@ struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const stru
 				goto err_abort;
 			}
 			for (i = 0; i < sub->ndeps; i++) {
-				parents[np] = atx__resolve(sub->deps[i]);
-				if (!parents[np] || parents[np]->ctx != ctx) {
-					err = parents[np] ? EINVAL : ESTALE;
+				parents[np] = atx__resolve_in(ctx, sub->deps[i], &err);
+				if (!parents[np])
 					goto err_abort;
-				}
 				np++;
 			}
 		}
@@ -180,7 +177,7 @@ struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const stru
 
 		p->flags |= TXF_ACKED;
 		if (p->state == TX_DONE) {
-			if (p->status != 0)
+			if (p->result != 0)
 				tx->flags |= TXF_CANCEL;
 			atx__tx_maybe_recycle(ctx, p);
 			continue;
@@ -195,24 +192,31 @@ struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *tx, const stru
 		if (fence && !can_fence(p, chan))
 			fence = false;
 		if (nf < ATX_FENCE_MAX)
-			tx->fence[nf++] = p;
+			fp[nf++] = p;
 	}
 	ctx->outstanding++;
-	if (tx->nwait == 0 || (fence && !(tx->flags & TXF_CANCEL))) {
-		if (tx->nwait) {
-			tx->op.fence = 1;
-			for (i = 0; i < nf; i++)
-				tx->fence[i]->holds++;
-		} else if (nf) {
-			tx->fence[0] = tx->fence[1] = NULL;
+	if (tx->nwait == 0) {
+		atx__chan_ready(ctx, chan, tx);
+	} else if (fence && !(tx->flags & TXF_CANCEL)) {
+		/* Handed over now, right behind its parents on their in-order lane. */
+		tx->op.fence = 1;
+		tx->nfence = (uint8_t)nf;
+		tx->fence[0] = fp[0];
+		fp[0]->holds++;
+		if (nf > 1) {
+			tx->fence[1] = fp[1];
+			fp[1]->holds++;
 		}
 		atx__chan_ready(ctx, chan, tx);
-	} else if (nf) {
-		tx->fence[0] = tx->fence[1] = NULL;
 	}
 	return atx__handle(tx);
 
 err_abort:
+	return atx__tx_fail(ctx, tx, err);
+}
+
+struct atx_tx *atx__tx_fail(struct atx_ctx *ctx, struct atx_tx *tx, int err)
+{
 	atx__tx_abort(ctx, tx);
 	errno = err;
 	return NULL;
@@ -222,7 +226,7 @@ bool atx_tx_fence_ok(struct atx_tx *tx)
 {
 	unsigned i;
 
-	for (i = 0; i < ATX_FENCE_MAX && tx->fence[i]; i++)
+	for (i = 0; i < tx->nfence; i++)
 		if (tx->fence[i]->result != 0)
 			return false;
 	return true;
@@ -239,7 +243,7 @@ int atx_tx_status(struct atx_tx *h)
 
 	if (!tx)
 		return -ESTALE;
-	return tx->state == TX_DONE ? tx->status : -EINPROGRESS;
+	return tx->state == TX_DONE ? tx->result : -EINPROGRESS;
 }
 
 int atx_tx_ack(struct atx_tx *h)
@@ -249,21 +253,11 @@ int atx_tx_ack(struct atx_tx *h)
 	if (!tx)
 		return -ESTALE;
 	tx->flags |= TXF_ACKED;
-	atx__tx_maybe_recycle(tx->ctx, tx);
+	atx__tx_maybe_recycle(tx->chan->ctx, tx);
 	return 0;
 }
 
 size_t atx_tx_bytes(struct atx_tx *tx)
 {
-	switch (tx->op.opcode) {
-	case ATX_OP_XOR:
-	case ATX_OP_XOR_VAL:
-	case ATX_OP_PQ:
-	case ATX_OP_PQ_VAL:
-	case ATX_OP_RAID6_DATAP:
-	case ATX_OP_RAID6_2DATA:
-		return tx->op.len * tx->op.u.raid.nsrc;
-	default:
-		return tx->op.len;
-	}
+	return atx__tx_bytes(tx);
 }
