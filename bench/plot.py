@@ -73,14 +73,18 @@ def int_ticks(ax, lines):
     ax.set_xticklabels([str(x) for x in xs])
 
 
-def finish(fig, ax, out, name, written):
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+def save(fig, out, name, written):
     fig.tight_layout()
     path = os.path.join(out, name)
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     written.append(path)
+
+
+def finish(fig, ax, out, name, written):
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    save(fig, out, name, written)
 
 
 def plot_throughput_bs(rows, out, written):
@@ -110,41 +114,42 @@ def plot_throughput_bs(rows, out, written):
     finish(fig, ax, out, "throughput_vs_block_size.png", written)
 
 
-def plot_throughput_qd(rows, out, written):
+def plot_vs_qd(rows, out, written, name, title, ylabel, draw, ylog=False):
+    """A chart over queue depth, one configuration per (workload, engine, block size):
+    draw(ax, xs, pts, label) plots that configuration's line(s)."""
     lines = series(rows, "queue_depth", "block_size")
     if not lines:
         return
     fig, ax = plt.subplots(figsize=(8, 5))
     for (wl, eng, bs), pts in sorted(lines.items()):
-        xs = sorted(pts)
-        ax.plot(xs, [pts[x]["gbps"] for x in xs], marker="o",
-                label="%s on %s (%s)" % (wl, eng, size_label(bs)))
+        draw(ax, sorted(pts), pts, "%s on %s (%s)" % (wl, eng, size_label(bs)))
     ax.set_xscale("log", base=2)
     int_ticks(ax, lines)
+    if ylog:
+        ax.set_yscale("log")
     ax.set_xlabel("queue depth (chains in flight)")
-    ax.set_ylabel("GB/s")
-    ax.set_title("Throughput vs queue depth")
-    finish(fig, ax, out, "throughput_vs_queue_depth.png", written)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    finish(fig, ax, out, name, written)
+
+
+def plot_throughput_qd(rows, out, written):
+    def draw(ax, xs, pts, label):
+        ax.plot(xs, [pts[x]["gbps"] for x in xs], marker="o", label=label)
+
+    plot_vs_qd(rows, out, written, "throughput_vs_queue_depth.png", "Throughput vs queue depth",
+               "GB/s", draw)
 
 
 def plot_latency_qd(rows, out, written):
-    lines = series(rows, "queue_depth", "block_size")
-    if not lines:
-        return
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for (wl, eng, bs), pts in sorted(lines.items()):
-        xs = sorted(pts)
-        p = ax.plot(xs, [pts[x]["p50_us"] for x in xs], marker="o",
-                    label="%s on %s (%s) p50" % (wl, eng, size_label(bs)))
+    def draw(ax, xs, pts, label):
+        p = ax.plot(xs, [pts[x]["p50_us"] for x in xs], marker="o", label=label + " p50")
         ax.plot(xs, [pts[x]["p99_us"] for x in xs], marker="x", linestyle=":",
                 color=p[0].get_color())
-    ax.set_xscale("log", base=2)
-    int_ticks(ax, lines)
-    ax.set_yscale("log")
-    ax.set_xlabel("queue depth (chains in flight)")
-    ax.set_ylabel("chain latency (us)")
-    ax.set_title("Latency vs queue depth (solid p50, dotted p99)")
-    finish(fig, ax, out, "latency_vs_queue_depth.png", written)
+
+    plot_vs_qd(rows, out, written, "latency_vs_queue_depth.png",
+               "Latency vs queue depth (solid p50, dotted p99)", "chain latency (us)", draw,
+               ylog=True)
 
 
 def plot_ratio(rows, out, written):
@@ -173,11 +178,7 @@ def plot_ratio(rows, out, written):
     ax.set_xlabel("atx throughput / hand-written baseline (same bytes, same run)")
     ax.set_title("Ratio to baseline")
     ax.grid(True, axis="x", alpha=0.3)
-    fig.tight_layout()
-    path = os.path.join(out, "ratio_to_baseline.png")
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    written.append(path)
+    save(fig, out, "ratio_to_baseline.png", written)
 
 
 def main():

@@ -541,36 +541,25 @@ void *atx__virtio_buf_alloc(struct atx_chan *chan, size_t len)
 	return vc_buf_alloc(atx_chan_engine(chan), len);
 }
 
-const struct atx_engine_ops atx_virtio_engine_ops = {
-	.name = "virtio",
-	.prio = ATX_PRIO_HARDWARE,
-	.caps = ATX_CAP_CIPHER | ATX_CAP_HASH | ATX_CAP_MAC | ATX_CAP_AEAD | ATX_CAP_CHAIN,
-	.attach = vc_attach,
-	.detach = vc_detach,
-	.probe_session = vc_probe_session,
-	.new_session = vc_new_session,
-	.free_session = vc_free_session,
-	.submit = vc_submit,
-	.poll = vc_poll,
-	.buf_alloc = vc_buf_alloc,
-	.buf_free = vc_buf_free,
-};
-
 /*
- * The same engine for "virtio-pci:BDF" specs: needs its one line in
- * src/engines.c's registry (until then "virtio:pci:BDF" reaches it).
+ * "virtio" (a vhost-user socket, or "pci:BDF") and "virtio-pci:BDF" are
+ * the same engine but for how they attach.
  */
-const struct atx_engine_ops atx_virtio_pci_engine_ops = {
-	.name = "virtio-pci",
-	.prio = ATX_PRIO_HARDWARE,
-	.caps = ATX_CAP_CIPHER | ATX_CAP_HASH | ATX_CAP_MAC | ATX_CAP_AEAD | ATX_CAP_CHAIN,
-	.attach = vc_pci_attach,
-	.detach = vc_detach,
-	.probe_session = vc_probe_session,
-	.new_session = vc_new_session,
-	.free_session = vc_free_session,
-	.submit = vc_submit,
-	.poll = vc_poll,
-	.buf_alloc = vc_buf_alloc,
-	.buf_free = vc_buf_free,
-};
+#define VC_ENGINE_OPS(name_, attach_) {                                        \
+	.name = (name_),                                                        \
+	.prio = ATX_PRIO_HARDWARE,                                              \
+	.caps = ATX_CAP_CIPHER | ATX_CAP_HASH | ATX_CAP_MAC | ATX_CAP_AEAD |    \
+		ATX_CAP_CHAIN,                                                  \
+	.attach = (attach_),                                                    \
+	.detach = vc_detach,                                                    \
+	.probe_session = vc_probe_session,                                      \
+	.new_session = vc_new_session,                                          \
+	.free_session = vc_free_session,                                        \
+	.submit = vc_submit,                                                    \
+	.poll = vc_poll,                                                        \
+	.buf_alloc = vc_buf_alloc,                                              \
+	.buf_free = vc_buf_free,                                                \
+}
+
+const struct atx_engine_ops atx_virtio_engine_ops = VC_ENGINE_OPS("virtio", vc_attach);
+const struct atx_engine_ops atx_virtio_pci_engine_ops = VC_ENGINE_OPS("virtio-pci", vc_pci_attach);

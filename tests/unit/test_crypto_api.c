@@ -32,22 +32,6 @@
 
 static const struct atx_submit ack = { .flags = ATX_F_ACK };
 
-static uint8_t *unhex(const char *h, size_t *len)
-{
-	size_t n = strlen(h) / 2;
-	uint8_t *b = malloc(n + 1);
-
-	assert_non_null(b);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
-		b[i] = (uint8_t)v;
-	}
-	*len = n;
-	return b;
-}
-
 static void expect_mem(const void *got, const void *want, size_t len, const char *eng,
 		       const char *what, const char *how)
 {
@@ -87,6 +71,20 @@ static struct atx_session *sess_on(struct atx_ctx *ctx, const char *eng,
 	return s;
 }
 
+/*
+ * Both directions of @p on engine @eng: *se encrypts (or computes), *sd
+ * decrypts (or verifies).  True when the engine serves both.
+ */
+static bool sess_pair_on(struct atx_ctx *ctx, const char *eng, struct atx_session_params *p,
+			 struct atx_session **se, struct atx_session **sd)
+{
+	p->dir = ATX_ENCRYPT;
+	*se = sess_on(ctx, eng, p);
+	p->dir = ATX_DECRYPT;
+	*sd = sess_on(ctx, eng, p);
+	return *se && *sd;
+}
+
 static int wait_tx(struct atx_tx *tx, const char *eng, const char *what)
 {
 	if (!tx)
@@ -119,16 +117,14 @@ static unsigned cipher_kats_on(struct atx_ctx *ctx, const char *eng)
 	for (size_t i = 0; i < NKAT(kat_ciphers); i++) {
 		const struct kat_cipher *k = &kat_ciphers[i];
 		size_t kl, ivl, len, cl;
-		uint8_t *key = unhex(k->key, &kl), *iv = unhex(k->iv, &ivl);
-		uint8_t *pt = unhex(k->pt, &len), *ct = unhex(k->ct, &cl);
+		uint8_t *key = kat_unhex(k->key, &kl), *iv = kat_unhex(k->iv, &ivl);
+		uint8_t *pt = kat_unhex(k->pt, &len), *ct = kat_unhex(k->ct, &cl);
 		uint8_t *out = malloc(len + 16);
 		struct atx_session_params p = { .service = ATX_SVC_CIPHER, .cipher = k->alg,
 						.key = key, .key_len = kl };
-		struct atx_session *se = sess_on(ctx, eng, &p), *sd;
+		struct atx_session *se, *sd;
 
-		p.dir = ATX_DECRYPT;
-		sd = sess_on(ctx, eng, &p);
-		if (se && sd) {
+		if (sess_pair_on(ctx, eng, &p, &se, &sd)) {
 			memset(out, 0xa5, len + 16);
 			assert_int_equal(wait_tx(atx_cipher(ctx, se, out, pt, len, ivl ? iv : NULL, &ack),
 						 eng, k->source), 0);
@@ -173,15 +169,13 @@ static unsigned digest_kats_on(struct atx_ctx *ctx, const char *eng)
 	for (size_t i = 0; i < NKAT(kat_hashes); i++) {
 		const struct kat_hash *k = &kat_hashes[i];
 		size_t ml = strlen(k->msg), rep = k->repeat ? k->repeat : 1, dl;
-		uint8_t *msg = malloc(ml * rep + 1), *md = unhex(k->md, &dl);
+		uint8_t *msg = malloc(ml * rep + 1), *md = kat_unhex(k->md, &dl);
 		struct atx_session_params p = { .service = ATX_SVC_HASH, .hash = k->alg };
-		struct atx_session *se = sess_on(ctx, eng, &p), *sv;
+		struct atx_session *se, *sv;
 
-		p.dir = ATX_DECRYPT;
-		sv = sess_on(ctx, eng, &p);
 		for (size_t r = 0; r < rep; r++)
 			memcpy(msg + r * ml, k->msg, ml);
-		if (se && sv) {
+		if (sess_pair_on(ctx, eng, &p, &se, &sv)) {
 			assert_int_equal(wait_tx(atx_digest(ctx, se, got, msg, ml * rep, &ack), eng,
 						 k->source), 0);
 			expect_mem(got, md, dl, eng, k->source, "atx_digest");
@@ -200,16 +194,14 @@ static unsigned digest_kats_on(struct atx_ctx *ctx, const char *eng)
 	for (size_t i = 0; i < NKAT(kat_macs); i++) {
 		const struct kat_mac *k = &kat_macs[i];
 		size_t kl, ml, dl;
-		uint8_t *key = unhex(k->key, &kl), *msg = unhex(k->msg, &ml), *mac = unhex(k->mac, &dl);
+		uint8_t *key = kat_unhex(k->key, &kl), *msg = kat_unhex(k->msg, &ml);
+		uint8_t *mac = kat_unhex(k->mac, &dl);
 		struct atx_session_params p = { .service = ATX_SVC_MAC, .mac = k->alg, .key = key,
 						.key_len = kl };
 		struct atx_session *se, *sv;
 
 		p.digest_len = dl == atx__digest_max(&p) ? 0 : dl;
-		se = sess_on(ctx, eng, &p);
-		p.dir = ATX_DECRYPT;
-		sv = sess_on(ctx, eng, &p);
-		if (se && sv) {
+		if (sess_pair_on(ctx, eng, &p, &se, &sv)) {
 			memset(got, 0xa5, sizeof(got));
 			assert_int_equal(wait_tx(atx_digest(ctx, se, got, msg, ml, &ack), eng,
 						 k->source), 0);
@@ -238,16 +230,16 @@ static unsigned aead_kats_on(struct atx_ctx *ctx, const char *eng)
 	for (size_t i = 0; i < NKAT(kat_aeads); i++) {
 		const struct kat_aead *k = &kat_aeads[i];
 		size_t kl, ivl, al, len, cl, tl;
-		uint8_t *key = unhex(k->key, &kl), *iv = unhex(k->iv, &ivl), *aad = unhex(k->aad, &al);
-		uint8_t *pt = unhex(k->pt, &len), *ct = unhex(k->ct, &cl), *tag = unhex(k->tag, &tl);
+		uint8_t *key = kat_unhex(k->key, &kl), *iv = kat_unhex(k->iv, &ivl);
+		uint8_t *aad = kat_unhex(k->aad, &al);
+		uint8_t *pt = kat_unhex(k->pt, &len), *ct = kat_unhex(k->ct, &cl);
+		uint8_t *tag = kat_unhex(k->tag, &tl);
 		uint8_t *out = malloc(len + 16), t[16];
 		struct atx_session_params p = { .service = ATX_SVC_AEAD, .aead = k->alg, .key = key,
 						.key_len = kl, .digest_len = tl == 16 ? 0 : tl };
-		struct atx_session *se = sess_on(ctx, eng, &p), *sd;
+		struct atx_session *se, *sd;
 
-		p.dir = ATX_DECRYPT;
-		sd = sess_on(ctx, eng, &p);
-		if (se && sd) {
+		if (sess_pair_on(ctx, eng, &p, &se, &sd)) {
 			memset(out, 0xa5, len + 16);
 			assert_int_equal(wait_tx(atx_aead(ctx, se, out, pt, len, iv, ivl, aad, al, t, &ack),
 						 eng, k->source), 0);
@@ -307,8 +299,9 @@ static void test_chain_with_dependency(void **state)
 {
 	struct atx_ctx *ctx = *state;
 	size_t kl, ivl, len, cl;
-	uint8_t *key = unhex(SP800_38A_K256, &kl), *iv = unhex("000102030405060708090a0b0c0d0e0f", &ivl);
-	uint8_t *pt = unhex(SP800_38A_PT, &len), *ct = unhex(kat_ciphers[3].ct, &cl);
+	uint8_t *key = kat_unhex(SP800_38A_K256, &kl);
+	uint8_t *iv = kat_unhex("000102030405060708090a0b0c0d0e0f", &ivl);
+	uint8_t *pt = kat_unhex(SP800_38A_PT, &len), *ct = kat_unhex(kat_ciphers[3].ct, &cl);
 	uint8_t akey[32], aad[8] = "hdr:0001", cat[8 + 64], want[32], tag[32], mid[64], back[64];
 	uint8_t copy[64];
 	struct atx_session_params p = { .service = ATX_SVC_CHAIN, .cipher = ATX_CIPHER_AES_CBC,

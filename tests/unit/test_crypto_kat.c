@@ -37,22 +37,6 @@
 
 /* ---- helpers ---- */
 
-static uint8_t *unhex(const char *h, size_t *len)
-{
-	size_t n = strlen(h) / 2;
-	uint8_t *b = malloc(n + 1);
-
-	assert_non_null(b);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-
-		assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
-		b[i] = (uint8_t)v;
-	}
-	*len = n;
-	return b;
-}
-
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rnd(void)
@@ -244,13 +228,30 @@ static const struct { const size_t *p; unsigned n; const char *name; } pats[] = 
 
 static struct iovec siov[MAXIOV], diov[MAXIOV];
 
+/*
+ * Point @rq (len set) at @in, loaded with @src and cut by pattern @a, and
+ * at @out, filled with the 0xa5 canary (16 bytes past len too) and cut by
+ * pattern @b; @how names the cuts for messages.
+ */
+static void req_cut(struct req *rq, uint8_t *in, const uint8_t *src, uint8_t *out, unsigned a,
+		    unsigned b, char *how, size_t how_len)
+{
+	snprintf(how, how_len, "src cut %s, dst cut %s", pats[a].name, pats[b].name);
+	memcpy(in, src, rq->len);
+	memset(out, 0xa5, rq->len + 16);
+	rq->src = siov;
+	rq->src_cnt = split(in, rq->len, pats[a].p, pats[a].n, siov);
+	rq->dst = diov;
+	rq->dst_cnt = split(out, rq->len, pats[b].p, pats[b].n, diov);
+}
+
 /* ---- cipher KATs ---- */
 
 static void cipher_kat_one(const struct kat_cipher *k)
 {
 	size_t kl, ivl, len, cl;
-	uint8_t *key = unhex(k->key, &kl), *iv = unhex(k->iv, &ivl);
-	uint8_t *pt = unhex(k->pt, &len), *ct = unhex(k->ct, &cl);
+	uint8_t *key = kat_unhex(k->key, &kl), *iv = kat_unhex(k->iv, &ivl);
+	uint8_t *pt = kat_unhex(k->pt, &len), *ct = kat_unhex(k->ct, &cl);
 	uint8_t *out = malloc(len + 16), *in = malloc(len + 16);
 	struct soft_sess *se, *sd;
 	struct atx_session_params p = { .size = sizeof(p), .service = ATX_SVC_CIPHER,
@@ -288,13 +289,7 @@ static void cipher_kat_one(const struct kat_cipher *k)
 		for (unsigned b = 0; b < NPATS; b++) {
 			struct req rq = { .len = len, .iv = iv, .iv_len = ivl };
 
-			snprintf(how, sizeof(how), "src cut %s, dst cut %s", pats[a].name, pats[b].name);
-			memcpy(in, pt, len);
-			memset(out, 0xa5, len + 16);
-			rq.src = siov;
-			rq.src_cnt = split(in, len, pats[a].p, pats[a].n, siov);
-			rq.dst = diov;
-			rq.dst_cnt = split(out, len, pats[b].p, pats[b].n, diov);
+			req_cut(&rq, in, pt, out, a, b, how, sizeof(how));
 			assert_int_equal(run(se, (a + b) % NLANES, ATX_OP_CIPHER, &rq), 0);
 			expect_mem(out, ct, len, k->source, how);
 			expect_untouched(out + len, 16, 0xa5, how);
@@ -365,7 +360,7 @@ static void test_hash_kat(void **state)
 	for (size_t i = 0; i < NKAT(kat_hashes); i++) {
 		const struct kat_hash *k = &kat_hashes[i];
 		size_t ml = strlen(k->msg), rep = k->repeat ? k->repeat : 1, dl;
-		uint8_t *msg = malloc(ml * rep + 1), *md = unhex(k->md, &dl);
+		uint8_t *msg = malloc(ml * rep + 1), *md = kat_unhex(k->md, &dl);
 		struct soft_sess *se, *sv;
 
 		for (size_t r = 0; r < rep; r++)
@@ -392,7 +387,8 @@ static void test_mac_kat(void **state)
 	for (size_t i = 0; i < NKAT(kat_macs); i++) {
 		const struct kat_mac *k = &kat_macs[i];
 		size_t kl, ml, dl;
-		uint8_t *key = unhex(k->key, &kl), *msg = unhex(k->msg, &ml), *mac = unhex(k->mac, &dl);
+		uint8_t *key = kat_unhex(k->key, &kl), *msg = kat_unhex(k->msg, &ml);
+		uint8_t *mac = kat_unhex(k->mac, &dl);
 		struct atx_session_params p = { .size = sizeof(p), .service = ATX_SVC_MAC,
 						.mac = k->alg, .key = key, .key_len = kl };
 		size_t d = dl == atx__digest_max(&p) ? 0 : dl;
@@ -414,8 +410,10 @@ static void test_mac_kat(void **state)
 static void aead_kat_one(const struct kat_aead *k)
 {
 	size_t kl, ivl, al, len, cl, tl;
-	uint8_t *key = unhex(k->key, &kl), *iv = unhex(k->iv, &ivl), *aad = unhex(k->aad, &al);
-	uint8_t *pt = unhex(k->pt, &len), *ct = unhex(k->ct, &cl), *tag = unhex(k->tag, &tl);
+	uint8_t *key = kat_unhex(k->key, &kl), *iv = kat_unhex(k->iv, &ivl);
+	uint8_t *aad = kat_unhex(k->aad, &al);
+	uint8_t *pt = kat_unhex(k->pt, &len), *ct = kat_unhex(k->ct, &cl);
+	uint8_t *tag = kat_unhex(k->tag, &tl);
 	uint8_t *out = malloc(len + 16), *in = malloc(len + 16), t[16], xaad[64];
 	struct soft_sess *se, *sd;
 	size_t dlen = tl == 16 ? 0 : tl;
@@ -483,13 +481,7 @@ static void aead_kat_one(const struct kat_aead *k)
 			struct req rq = { .len = len, .iv = iv, .iv_len = ivl, .aad = aad,
 					  .aad_len = al, .digest = t };
 
-			snprintf(how, sizeof(how), "src cut %s, dst cut %s", pats[a].name, pats[b].name);
-			memcpy(in, pt, len);
-			memset(out, 0xa5, len + 16);
-			rq.src = siov;
-			rq.src_cnt = split(in, len, pats[a].p, pats[a].n, siov);
-			rq.dst = diov;
-			rq.dst_cnt = split(out, len, pats[b].p, pats[b].n, diov);
+			req_cut(&rq, in, pt, out, a, b, how, sizeof(how));
 			assert_int_equal(run(se, (a + b) % NLANES, ATX_OP_AEAD, &rq), 0);
 			expect_mem(out, ct, len, k->source, how);
 			expect_mem(t, tag, tl, k->source, how);
@@ -527,11 +519,13 @@ static void test_gcm_ivlen_switch_and_truncation(void **state)
 {
 	const struct kat_aead *tc3 = &kat_aeads[1], *tc4 = &kat_aeads[2], *tc5 = &kat_aeads[3];
 	size_t kl, l3, l5, c3, c5, i3, i5, al, tl3, tl5, pl;
-	uint8_t *key = unhex(tc3->key, &kl), *iv3 = unhex(tc3->iv, &i3), *iv5 = unhex(tc5->iv, &i5);
-	uint8_t *p3 = unhex(tc3->pt, &l3), *p5 = unhex(tc5->pt, &l5), *aad = unhex(tc5->aad, &al);
-	uint8_t *ct3 = unhex(tc3->ct, &c3), *ct5 = unhex(tc5->ct, &c5);
-	uint8_t *tag3 = unhex(tc3->tag, &tl3), *tag5 = unhex(tc5->tag, &tl5);
-	uint8_t *tag4 = unhex(tc4->tag, &pl);
+	uint8_t *key = kat_unhex(tc3->key, &kl), *iv3 = kat_unhex(tc3->iv, &i3);
+	uint8_t *iv5 = kat_unhex(tc5->iv, &i5);
+	uint8_t *p3 = kat_unhex(tc3->pt, &l3), *p5 = kat_unhex(tc5->pt, &l5);
+	uint8_t *aad = kat_unhex(tc5->aad, &al);
+	uint8_t *ct3 = kat_unhex(tc3->ct, &c3), *ct5 = kat_unhex(tc5->ct, &c5);
+	uint8_t *tag3 = kat_unhex(tc3->tag, &tl3), *tag5 = kat_unhex(tc5->tag, &tl5);
+	uint8_t *tag4 = kat_unhex(tc4->tag, &pl);
 	uint8_t out[64], t[16];
 	struct soft_sess *se = sess_simple(ATX_SVC_AEAD, ATX_AEAD_AES_GCM, ATX_ENCRYPT, key, kl, 0);
 	struct soft_sess *s12 = sess_simple(ATX_SVC_AEAD, ATX_AEAD_AES_GCM, ATX_ENCRYPT, key, kl, 12);
@@ -903,8 +897,9 @@ static void chain_one(enum atx_cipher_alg ca, size_t ckl, enum atx_mac_alg ma, s
 static void test_chain(void **state)
 {
 	size_t kl, ivl, len, cl;
-	uint8_t *key = unhex(SP800_38A_K256, &kl), *iv = unhex("000102030405060708090a0b0c0d0e0f", &ivl);
-	uint8_t *pt = unhex(SP800_38A_PT, &len), *ct = unhex(kat_ciphers[3].ct, &cl);
+	uint8_t *key = kat_unhex(SP800_38A_K256, &kl);
+	uint8_t *iv = kat_unhex("000102030405060708090a0b0c0d0e0f", &ivl);
+	uint8_t *pt = kat_unhex(SP800_38A_PT, &len), *ct = kat_unhex(kat_ciphers[3].ct, &cl);
 	uint8_t xkey[64], big[1000];
 
 	/* AES-256-CBC from SP 800-38A F.2.5 + HMAC-SHA256 (MAC from OpenSSL's HMAC()). */

@@ -101,6 +101,25 @@ static void test_registration_refuses_missing_ops(void **state)
 	atx_ctx_free(ctx);
 }
 
+/* A session of @p binds to engine @want; it is freed again. */
+static void expect_session_on(struct atx_ctx *ctx, const struct atx_session_params *p,
+			      const char *want)
+{
+	struct atx_session *s = atx_session_new(ctx, p);
+
+	assert_non_null(s);
+	assert_string_equal(atx_session_engine(s), want);
+	atx_session_free(s);
+}
+
+/* No session of @p: NULL with errno EOPNOTSUPP. */
+static void expect_session_refused(struct atx_ctx *ctx, const struct atx_session_params *p)
+{
+	errno = 0;
+	assert_null(atx_session_new(ctx, p));
+	assert_int_equal(errno, EOPNOTSUPP);
+}
+
 static void test_probe_priority(void **state)
 {
 	struct atx_ctx *ctx;
@@ -132,24 +151,16 @@ static void test_probe_priority(void **state)
 
 	/* Yes at probe, NOTSUPP at create (a device's control queue): the next best serves. */
 	fake_a.create_status = -EOPNOTSUPP;
-	s = atx_session_new(ctx, &p);
-	assert_non_null(s);
-	assert_string_equal(atx_session_engine(s), "fakeb");
-	atx_session_free(s);
+	expect_session_on(ctx, &p, "fakeb");
 	/* ...unless that engine was asked for by name. */
 	p.engine = "fakea";
-	errno = 0;
-	assert_null(atx_session_new(ctx, &p));
-	assert_int_equal(errno, EOPNOTSUPP);
+	expect_session_refused(ctx, &p);
 	p.engine = NULL;
 	fake_a.create_status = 0;
 
 	/* The device declines: the accelerated engine wins. */
 	fake_a.probe_prio = -EOPNOTSUPP;
-	s = atx_session_new(ctx, &p);
-	assert_non_null(s);
-	assert_string_equal(atx_session_engine(s), "fakeb");
-	atx_session_free(s);
+	expect_session_on(ctx, &p, "fakeb");
 
 	/* Both decline: a built-in engine (software, or multi-buffer for CBC) serves it. */
 	fake_b.probe_prio = -EOPNOTSUPP;
@@ -175,14 +186,9 @@ static void test_probe_priority(void **state)
 
 	/* A named engine is honoured, or refused when it cannot serve. */
 	p.engine = "soft";
-	s = atx_session_new(ctx, &p);
-	assert_non_null(s);
-	assert_string_equal(atx_session_engine(s), "soft");
-	atx_session_free(s);
+	expect_session_on(ctx, &p, "soft");
 	p.engine = "fakeb";
-	errno = 0;
-	assert_null(atx_session_new(ctx, &p));
-	assert_int_equal(errno, EOPNOTSUPP);
+	expect_session_refused(ctx, &p);
 	atx_ctx_free(ctx);
 }
 

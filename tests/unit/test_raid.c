@@ -21,29 +21,16 @@
 #include <cmocka.h>
 
 #include "soft/soft.h"
+#include "ref_gf.h"
 
 #define MAX_DISKS 16
 #define MAX_BLOCKS 66           /* 64 sources + P + Q */
 #define MAX_LEN 8192
 #define NPOS 64                 /* corrupted positions per block in the val tests */
 
-/* ---- reference GF(2^8), polynomial x^8+x^4+x^3+x^2+1 (0x11d) ---- */
+/* ---- reference GF(2^8): log/exp tables built from ref_gf_mul ---- */
 
 static uint8_t ref_exp[512], ref_log[256];
-
-static uint8_t ref_mul_slow(uint8_t a, uint8_t b)
-{
-	unsigned r = 0, x = a;
-
-	for (; b; b >>= 1) {
-		if (b & 1)
-			r ^= x;
-		x <<= 1;
-		if (x & 0x100)
-			x ^= 0x11d;
-	}
-	return (uint8_t)r;
-}
 
 static void ref_init(void)
 {
@@ -52,7 +39,7 @@ static void ref_init(void)
 	for (int i = 0; i < 255; i++) {
 		ref_exp[i] = ref_exp[i + 255] = x;
 		ref_log[x] = (uint8_t)i;
-		x = ref_mul_slow(x, 2);
+		x = ref_gf_mul(x, 2);
 	}
 	/* 2 generates the whole group: otherwise the tables are wrong. */
 	assert_int_equal(x, 1);
@@ -120,7 +107,7 @@ static void test_reference_selfcheck(void **state)
 				}
 	for (unsigned a = 1; a < 256; a++) {
 		assert_int_equal(ref_mul((uint8_t)a, ref_inv((uint8_t)a)), 1);
-		assert_int_equal(ref_mul((uint8_t)a, 7), ref_mul_slow((uint8_t)a, 7));
+		assert_int_equal(ref_mul((uint8_t)a, 7), ref_gf_mul((uint8_t)a, 7));
 	}
 }
 
@@ -210,6 +197,16 @@ static int run_op(uint8_t opcode, void *const *srcs, unsigned n, size_t len, voi
 	return soft_raid_exec(&op);
 }
 
+/* Run a validation op, assert that it ran, and return the result word it wrote. */
+static uint32_t run_val(uint8_t opcode, uint8_t *const *blk, unsigned n, size_t len, void *p,
+			void *q)
+{
+	uint32_t res = 0xdead;
+
+	assert_int_equal(run_op(opcode, (void *const *)blk, n, len, NULL, p, q, &res, 0, 0), 0);
+	return res;
+}
+
 /* ---- raid6test ---- */
 
 static const size_t rec_lens[] = { 4096, 1000, 4100 };
@@ -220,6 +217,22 @@ static void restore(uint8_t **blk, unsigned disks, size_t len)
 {
 	for (unsigned i = 0; i < disks; i++)
 		memcpy(blk[i], orig[i], len);
+}
+
+/*
+ * A random stripe in orig[]: @nd data blocks, then P and Q by the
+ * reference; blk[0..nd+1] placed in mem[] per @mode (still to be filled).
+ */
+static void stripe_make(uint8_t **blk, unsigned nd, size_t len, enum align_mode mode)
+{
+	uint8_t *optr[MAX_DISKS];
+
+	place(blk, nd + 2, mode);
+	for (unsigned i = 0; i < nd + 2; i++)
+		optr[i] = orig[i];
+	for (unsigned i = 0; i < nd; i++)
+		fill_rand(orig[i], len);
+	ref_pq(orig[nd], orig[nd + 1], optr, nd, len);
 }
 
 /*
@@ -272,18 +285,12 @@ static const char *disk_name(unsigned i, unsigned disks, char *buf)
 
 static void raid6test_one(unsigned disks, size_t len, enum align_mode mode)
 {
-	uint8_t *blk[MAX_DISKS], *optr[MAX_DISKS];
+	uint8_t *blk[MAX_DISKS];
 	unsigned nd = disks - 2;
-	uint32_t res = 0xdead;
 	char n1[16], n2[16];
 	int rc;
 
-	place(blk, disks, mode);
-	for (unsigned i = 0; i < disks; i++)
-		optr[i] = orig[i];
-	for (unsigned i = 0; i < nd; i++)
-		fill_rand(orig[i], len);
-	ref_pq(orig[nd], orig[nd + 1], optr, nd, len);
+	stripe_make(blk, nd, len, mode);
 
 	/* Generation against the reference. */
 	restore(blk, nd, len);
@@ -293,10 +300,7 @@ static void raid6test_one(unsigned disks, size_t len, enum align_mode mode)
 	assert_int_equal(rc, 0);
 	check_eq(blk[nd], orig[nd], len, "P", 0, len, nd, mode);
 	check_eq(blk[nd + 1], orig[nd + 1], len, "Q", 0, len, nd, mode);
-	rc = run_op(ATX_OP_PQ_VAL, (void *const *)blk, nd, len, NULL, blk[nd], blk[nd + 1], &res,
-		    0, 0);
-	assert_int_equal(rc, 0);
-	assert_int_equal(res, 0);
+	assert_int_equal(run_val(ATX_OP_PQ_VAL, blk, nd, len, blk[nd], blk[nd + 1]), 0);
 
 	for (unsigned fa = 0; fa < disks; fa++)
 		for (unsigned fb = fa + 1; fb < disks; fb++) {
@@ -335,36 +339,22 @@ static void test_raid6_recov(void **state)
 
 static void val_one(unsigned nd, size_t len, enum align_mode mode)
 {
-	uint8_t *blk[MAX_DISKS], *optr[MAX_DISKS];
+	uint8_t *blk[MAX_DISKS];
 	unsigned disks = nd + 2;
 	uint8_t *p, *q;
 	uint32_t res;
-	int rc;
 
-	place(blk, disks, mode);
-	for (unsigned i = 0; i < disks; i++)
-		optr[i] = orig[i];
-	for (unsigned i = 0; i < nd; i++)
-		fill_rand(orig[i], len);
-	ref_pq(orig[nd], orig[nd + 1], optr, nd, len);
+	stripe_make(blk, nd, len, mode);
 	restore(blk, disks, len);
 	p = blk[nd];
 	q = blk[nd + 1];
 
 	/* Clean stripe: every flavour says 0. */
-	res = 0xdead;
-	assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)blk, nd, len, NULL, p, q, &res, 0, 0), 0);
-	assert_int_equal(res, 0);
-	res = 0xdead;
-	assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)blk, nd, len, NULL, NULL, q, &res, 0, 0), 0);
-	assert_int_equal(res, 0);
-	res = 0xdead;
-	assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)blk, nd, len, NULL, p, NULL, &res, 0, 0), 0);
-	assert_int_equal(res, 0);
-	res = 0xdead;
+	assert_int_equal(run_val(ATX_OP_PQ_VAL, blk, nd, len, p, q), 0);
+	assert_int_equal(run_val(ATX_OP_PQ_VAL, blk, nd, len, NULL, q), 0);
+	assert_int_equal(run_val(ATX_OP_PQ_VAL, blk, nd, len, p, NULL), 0);
 	/* data + P xor to zero */
-	assert_int_equal(run_op(ATX_OP_XOR_VAL, (void *const *)blk, nd + 1, len, NULL, NULL, NULL, &res, 0, 0), 0);
-	assert_int_equal(res, 0);
+	assert_int_equal(run_val(ATX_OP_XOR_VAL, blk, nd + 1, len, NULL, NULL), 0);
 
 	for (unsigned b = 0; b < disks; b++) {
 		bool is_p = b == nd, is_q = b == nd + 1;
@@ -377,26 +367,17 @@ static void val_one(unsigned nd, size_t len, enum align_mode mode)
 			uint8_t flip = (uint8_t)(rnd() % 255 + 1);
 
 			blk[b][x] ^= flip;
-			res = 0;
-			rc = run_op(ATX_OP_PQ_VAL, (void *const *)blk, nd, len, NULL, p, q, &res, 0, 0);
-			assert_int_equal(rc, 0);
+			res = run_val(ATX_OP_PQ_VAL, blk, nd, len, p, q);
 			if (res != want_pq)
 				fail_msg("pq_val: block %u byte %zu ^%#04x (nd=%u len=%zu %s): "
 					 "result %#x, expected %#x", b, x, flip, nd, len,
 					 al_name[mode], res, want_pq);
-			res = 0;
-			rc = run_op(ATX_OP_PQ_VAL, (void *const *)blk, nd, len, NULL, NULL, q, &res, 0, 0);
-			assert_int_equal(rc, 0);
-			assert_int_equal(res, want_pq & ATX_VAL_Q_BAD);
-			res = 0;
-			rc = run_op(ATX_OP_PQ_VAL, (void *const *)blk, nd, len, NULL, p, NULL, &res, 0, 0);
-			assert_int_equal(rc, 0);
-			assert_int_equal(res, want_pq & ATX_VAL_P_BAD);
-			res = 0;
-			rc = run_op(ATX_OP_XOR_VAL, (void *const *)blk, nd + 1, len, NULL, NULL, NULL,
-				    &res, 0, 0);
-			assert_int_equal(rc, 0);
-			assert_int_equal(res, is_q ? 0 : ATX_VAL_P_BAD);
+			assert_int_equal(run_val(ATX_OP_PQ_VAL, blk, nd, len, NULL, q),
+					 want_pq & ATX_VAL_Q_BAD);
+			assert_int_equal(run_val(ATX_OP_PQ_VAL, blk, nd, len, p, NULL),
+					 want_pq & ATX_VAL_P_BAD);
+			assert_int_equal(run_val(ATX_OP_XOR_VAL, blk, nd + 1, len, NULL, NULL),
+					 is_q ? 0 : ATX_VAL_P_BAD);
 			blk[b][x] ^= flip;
 		}
 	}
@@ -425,98 +406,91 @@ static const size_t gen_lens[] = { 4096, 1000, 4100, 128, 64, 7, 1, 0 };
 
 static uint8_t want[MAX_LEN], want_q[MAX_LEN];
 
-static void test_xor(void **state)
+/* Run @one for every source count, length and alignment of the generation tests. */
+static void for_each_gen_case(void (*one)(unsigned n, size_t len, enum align_mode mode))
 {
-	uint8_t *blk[MAX_BLOCKS];
-
-	(void)state;
 	for (size_t c = 0; c < sizeof(src_counts) / sizeof(src_counts[0]); c++)
 		for (size_t l = 0; l < sizeof(gen_lens) / sizeof(gen_lens[0]); l++)
-			for (int m = 0; m < AL__COUNT; m++) {
-				unsigned n = src_counts[c];
-				size_t len = gen_lens[l];
-				uint8_t *dst;
+			for (int m = 0; m < AL__COUNT; m++)
+				one(src_counts[c], gen_lens[l], (enum align_mode)m);
+}
 
-				place(blk, n + 1, (enum align_mode)m);
-				for (unsigned i = 0; i <= n; i++)
-					fill_rand(blk[i], MAX_LEN);
-				dst = blk[n];
-				ref_xor(want, blk, n, len);
-				/* the byte after the block must survive */
-				uint8_t guard = dst[len];
+static void xor_one(unsigned n, size_t len, enum align_mode mode)
+{
+	uint8_t *blk[MAX_BLOCKS];
+	uint8_t *dst;
 
-				assert_int_equal(run_op(ATX_OP_XOR, (void *const *)blk, n, len, dst,
-							NULL, NULL, NULL, 0, 0), 0);
-				check_eq(dst, want, len, "xor dst", 0, len, n, (enum align_mode)m);
-				assert_int_equal(dst[len], guard);
+	place(blk, n + 1, mode);
+	for (unsigned i = 0; i <= n; i++)
+		fill_rand(blk[i], MAX_LEN);
+	dst = blk[n];
+	ref_xor(want, blk, n, len);
+	/* the byte after the block must survive */
+	uint8_t guard = dst[len];
 
-				/* md-raid style: the destination is also the first source. */
-				assert_int_equal(run_op(ATX_OP_XOR, (void *const *)blk, n, len, blk[0],
-							NULL, NULL, NULL, 0, 0), 0);
-				check_eq(blk[0], want, len, "xor in place", 0, len, n,
-					 (enum align_mode)m);
-			}
+	assert_int_equal(run_op(ATX_OP_XOR, (void *const *)blk, n, len, dst, NULL, NULL, NULL, 0, 0),
+			 0);
+	check_eq(dst, want, len, "xor dst", 0, len, n, mode);
+	assert_int_equal(dst[len], guard);
+
+	/* md-raid style: the destination is also the first source. */
+	assert_int_equal(run_op(ATX_OP_XOR, (void *const *)blk, n, len, blk[0], NULL, NULL, NULL, 0,
+				0), 0);
+	check_eq(blk[0], want, len, "xor in place", 0, len, n, mode);
+}
+
+static void test_xor(void **state)
+{
+	(void)state;
+	for_each_gen_case(xor_one);
+}
+
+static void pq_one(unsigned n, size_t len, enum align_mode mode)
+{
+	uint8_t *blk[MAX_BLOCKS];
+	uint8_t *p, *q, gp, gq;
+
+	place(blk, n + 2, mode);
+	for (unsigned i = 0; i < n + 2; i++)
+		fill_rand(blk[i], MAX_LEN);
+	p = blk[n];
+	q = blk[n + 1];
+	gp = p[len];
+	gq = q[len];
+	ref_pq(want, want_q, blk, n, len);
+
+	assert_int_equal(run_op(ATX_OP_PQ, (void *const *)blk, n, len, NULL, p, q, NULL, 0, 0), 0);
+	check_eq(p, want, len, "P", 0, len, n, mode);
+	check_eq(q, want_q, len, "Q", 0, len, n, mode);
+	assert_int_equal(p[len], gp);
+	assert_int_equal(q[len], gq);
+	assert_int_equal(run_val(ATX_OP_PQ_VAL, blk, n, len, p, q), 0);
+	if (len) {
+		/* Q bad: P is finished by the xor check over n + 1 blocks */
+		q[len - 1] ^= 1;
+		assert_int_equal(run_val(ATX_OP_PQ_VAL, blk, n, len, p, q), ATX_VAL_Q_BAD);
+		assert_int_equal(run_val(ATX_OP_PQ_VAL, blk, n, len, p, NULL), 0);
+		q[len - 1] ^= 1;
+	}
+
+	/* P alone, Q alone: the other buffer is left untouched. */
+	fill_rand(p, len);
+	fill_rand(q, len);
+	memcpy(orig[0], q, len);
+	assert_int_equal(run_op(ATX_OP_PQ, (void *const *)blk, n, len, NULL, p, NULL, NULL, 0, 0), 0);
+	check_eq(p, want, len, "P only", 0, len, n, mode);
+	check_eq(q, orig[0], len, "Q untouched", 0, len, n, mode);
+	fill_rand(p, len);
+	memcpy(orig[0], p, len);
+	assert_int_equal(run_op(ATX_OP_PQ, (void *const *)blk, n, len, NULL, NULL, q, NULL, 0, 0), 0);
+	check_eq(q, want_q, len, "Q only", 0, len, n, mode);
+	check_eq(p, orig[0], len, "P untouched", 0, len, n, mode);
 }
 
 static void test_pq(void **state)
 {
-	uint8_t *blk[MAX_BLOCKS];
-
 	(void)state;
-	for (size_t c = 0; c < sizeof(src_counts) / sizeof(src_counts[0]); c++)
-		for (size_t l = 0; l < sizeof(gen_lens) / sizeof(gen_lens[0]); l++)
-			for (int m = 0; m < AL__COUNT; m++) {
-				unsigned n = src_counts[c];
-				size_t len = gen_lens[l];
-				enum align_mode mode = (enum align_mode)m;
-				uint8_t *p, *q, gp, gq;
-				uint32_t res = 0xdead;
-
-				place(blk, n + 2, mode);
-				for (unsigned i = 0; i < n + 2; i++)
-					fill_rand(blk[i], MAX_LEN);
-				p = blk[n];
-				q = blk[n + 1];
-				gp = p[len];
-				gq = q[len];
-				ref_pq(want, want_q, blk, n, len);
-
-				assert_int_equal(run_op(ATX_OP_PQ, (void *const *)blk, n, len, NULL, p,
-							q, NULL, 0, 0), 0);
-				check_eq(p, want, len, "P", 0, len, n, mode);
-				check_eq(q, want_q, len, "Q", 0, len, n, mode);
-				assert_int_equal(p[len], gp);
-				assert_int_equal(q[len], gq);
-				assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)blk, n, len, NULL,
-							p, q, &res, 0, 0), 0);
-				assert_int_equal(res, 0);
-				if (len) {
-					/* Q bad: P is finished by the xor check over n + 1 blocks */
-					q[len - 1] ^= 1;
-					assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)blk, n,
-								len, NULL, p, q, &res, 0, 0), 0);
-					assert_int_equal(res, ATX_VAL_Q_BAD);
-					assert_int_equal(run_op(ATX_OP_PQ_VAL, (void *const *)blk, n,
-								len, NULL, p, NULL, &res, 0, 0), 0);
-					assert_int_equal(res, 0);
-					q[len - 1] ^= 1;
-				}
-
-				/* P alone, Q alone: the other buffer is left untouched. */
-				fill_rand(p, len);
-				fill_rand(q, len);
-				memcpy(orig[0], q, len);
-				assert_int_equal(run_op(ATX_OP_PQ, (void *const *)blk, n, len, NULL, p,
-							NULL, NULL, 0, 0), 0);
-				check_eq(p, want, len, "P only", 0, len, n, mode);
-				check_eq(q, orig[0], len, "Q untouched", 0, len, n, mode);
-				fill_rand(p, len);
-				memcpy(orig[0], p, len);
-				assert_int_equal(run_op(ATX_OP_PQ, (void *const *)blk, n, len, NULL, NULL,
-							q, NULL, 0, 0), 0);
-				check_eq(q, want_q, len, "Q only", 0, len, n, mode);
-				check_eq(p, orig[0], len, "P untouched", 0, len, n, mode);
-			}
+	for_each_gen_case(pq_one);
 }
 
 /* Recovery with many data blocks (beyond raid6test's 16 disks). */

@@ -21,26 +21,13 @@
 #include <cmocka.h>
 
 #include "atx.h"
+#include "ref_gf.h"
 
 #define BLK 4096
 #define NDISKS 6                /* the sources of the xor example */
 #define ND 8                    /* data blocks of the RAID-6 stripe */
 
 /* ---- reference ---- */
-
-static uint8_t ref_mul(uint8_t a, uint8_t b)
-{
-	unsigned r = 0, x = a;
-
-	for (; b; b >>= 1) {
-		if (b & 1)
-			r ^= x;
-		x <<= 1;
-		if (x & 0x100)
-			x ^= 0x11d;
-	}
-	return (uint8_t)r;
-}
 
 static void ref_pq(uint8_t *p, uint8_t *q, uint8_t *const *d, unsigned n, size_t len)
 {
@@ -49,8 +36,8 @@ static void ref_pq(uint8_t *p, uint8_t *q, uint8_t *const *d, unsigned n, size_t
 
 		for (unsigned i = 0; i < n; i++) {
 			wp ^= d[i][x];
-			wq ^= ref_mul(g, d[i][x]);
-			g = ref_mul(g, 2);
+			wq ^= ref_gf_mul(g, d[i][x]);
+			g = ref_gf_mul(g, 2);
 		}
 		p[x] = wp;
 		q[x] = wq;

@@ -326,6 +326,15 @@ void cli_out_abort(struct cli_out *o)
 	o->fd = -1;
 }
 
+int cli_out_finish(struct cli_out *o, int ret)
+{
+	if (ret) {
+		cli_out_abort(o);
+		return ret;
+	}
+	return cli_out_commit(o);
+}
+
 static bool ctx_has_engine(struct atx_ctx *ctx, const char *name)
 {
 	unsigned i, n = atx_engine_count(ctx);
@@ -385,6 +394,19 @@ int cli_ctx_open(const char *spec, struct atx_ctx **ctxp, const char **sess_engi
 	}
 	*ctxp = ctx;
 	return 0;
+}
+
+int cli_session_open(struct atx_ctx *ctx, const struct atx_session_params *p, const char *alg,
+		     struct atx_session **s)
+{
+	*s = atx_session_new(ctx, p);
+	if (*s)
+		return 0;
+	if (errno == EOPNOTSUPP && p->engine)
+		return cli_err("engine %s cannot serve %s", p->engine, alg);
+	if (errno == EOPNOTSUPP)
+		return cli_err("no engine serves %s", alg);
+	return cli_err("cannot create a %s session: %s", alg, strerror(errno));
 }
 
 static const char *const svc_cmd[] = {

@@ -88,6 +88,12 @@ int cli_out_commit(struct cli_out *o);                                  /* 0 or 
 void cli_out_abort(struct cli_out *o);
 
 /*
+ * End an output by the run's status @ret: commit it when @ret is 0, else
+ * abort it.  Returns @ret, or what the commit returned.
+ */
+int cli_out_finish(struct cli_out *o, int ret);
+
+/*
  * Create a context for --engine @spec and say what to put in
  * atx_session_params.engine:
  *   NULL, "auto"      default engines, best engine (NULL)
@@ -97,6 +103,15 @@ void cli_out_abort(struct cli_out *o);
  * Reports errors; returns 0 or CLI_EXIT_ERR.
  */
 int cli_ctx_open(const char *spec, struct atx_ctx **ctx, const char **sess_engine);
+
+/*
+ * Create a session for @p on @ctx (the library copies the keys); @alg
+ * names it in messages.  Reports why it failed: the engine named in
+ * p->engine or no engine cannot serve it, or the library's error.
+ * Returns 0 or CLI_EXIT_ERR.
+ */
+int cli_session_open(struct atx_ctx *ctx, const struct atx_session_params *p, const char *alg,
+		     struct atx_session **s);
 
 /*
  * Parse algorithm @name for subcommand service @svc; on a wrong service

@@ -63,34 +63,63 @@ static void session_free(struct vc_session *s)
 	free(s);
 }
 
+/* OpenSSL names of the keyed algorithms, by virtio algorithm and key bytes. */
+struct keyed_name {
+	uint32_t algo;
+	uint32_t keylen;
+	const char *name;
+};
+
+static const struct keyed_name cipher_names[] = {
+	{ VIRTIO_CRYPTO_CIPHER_AES_ECB, 16, "AES-128-ECB" },
+	{ VIRTIO_CRYPTO_CIPHER_AES_ECB, 24, "AES-192-ECB" },
+	{ VIRTIO_CRYPTO_CIPHER_AES_ECB, 32, "AES-256-ECB" },
+	{ VIRTIO_CRYPTO_CIPHER_AES_CBC, 16, "AES-128-CBC" },
+	{ VIRTIO_CRYPTO_CIPHER_AES_CBC, 24, "AES-192-CBC" },
+	{ VIRTIO_CRYPTO_CIPHER_AES_CBC, 32, "AES-256-CBC" },
+	{ VIRTIO_CRYPTO_CIPHER_AES_CTR, 16, "AES-128-CTR" },
+	{ VIRTIO_CRYPTO_CIPHER_AES_CTR, 24, "AES-192-CTR" },
+	{ VIRTIO_CRYPTO_CIPHER_AES_CTR, 32, "AES-256-CTR" },
+	{ VIRTIO_CRYPTO_CIPHER_AES_XTS, 32, "AES-128-XTS" },
+	{ VIRTIO_CRYPTO_CIPHER_AES_XTS, 64, "AES-256-XTS" },
+	{ VIRTIO_CRYPTO_CIPHER_3DES_ECB, 24, "DES-EDE3-ECB" },
+	{ VIRTIO_CRYPTO_CIPHER_3DES_CBC, 24, "DES-EDE3-CBC" },
+};
+
+static const struct keyed_name aead_names[] = {
+	{ VIRTIO_CRYPTO_AEAD_GCM, 16, "AES-128-GCM" },
+	{ VIRTIO_CRYPTO_AEAD_GCM, 24, "AES-192-GCM" },
+	{ VIRTIO_CRYPTO_AEAD_GCM, 32, "AES-256-GCM" },
+	{ VIRTIO_CRYPTO_AEAD_CCM, 16, "AES-128-CCM" },
+	{ VIRTIO_CRYPTO_AEAD_CCM, 24, "AES-192-CCM" },
+	{ VIRTIO_CRYPTO_AEAD_CCM, 32, "AES-256-CCM" },
+	{ VIRTIO_CRYPTO_AEAD_CHACHA20_POLY1305, 32, "ChaCha20-Poly1305" },
+};
+
+#define NNAMES(t) (sizeof(t) / sizeof((t)[0]))
+
+/*
+ * The name of @algo with a key of @keylen bytes in table @t, or NULL;
+ * with @any_key, the first name of @algo whatever its key length.
+ */
+static const char *keyed_name(const struct keyed_name *t, size_t n, uint32_t algo,
+			      uint32_t keylen, bool any_key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].algo == algo && (any_key || t[i].keylen == keylen))
+			return t[i].name;
+	return NULL;
+}
+
 /* OpenSSL name of a virtio cipher with a given key length, or NULL. */
 static const char *cipher_name(uint32_t algo, uint32_t keylen)
 {
-	switch (algo) {
-	case VIRTIO_CRYPTO_CIPHER_AES_ECB:
-		return keylen == 16 ? "AES-128-ECB" : keylen == 24 ? "AES-192-ECB" :
-		       keylen == 32 ? "AES-256-ECB" : NULL;
-	case VIRTIO_CRYPTO_CIPHER_AES_CBC:
-		return keylen == 16 ? "AES-128-CBC" : keylen == 24 ? "AES-192-CBC" :
-		       keylen == 32 ? "AES-256-CBC" : NULL;
-	case VIRTIO_CRYPTO_CIPHER_AES_CTR:
-		return keylen == 16 ? "AES-128-CTR" : keylen == 24 ? "AES-192-CTR" :
-		       keylen == 32 ? "AES-256-CTR" : NULL;
-	case VIRTIO_CRYPTO_CIPHER_AES_XTS:
-		return keylen == 32 ? "AES-128-XTS" : keylen == 64 ? "AES-256-XTS" : NULL;
-	case VIRTIO_CRYPTO_CIPHER_3DES_ECB:
-		return keylen == 24 ? "DES-EDE3-ECB" : NULL;
-	case VIRTIO_CRYPTO_CIPHER_3DES_CBC:
-		return keylen == 24 ? "DES-EDE3-CBC" : NULL;
-	}
-	return NULL;
+	return keyed_name(cipher_names, NNAMES(cipher_names), algo, keylen, false);
 }
 
 static bool cipher_known(uint32_t algo)
 {
-	return cipher_name(algo, algo == VIRTIO_CRYPTO_CIPHER_AES_XTS ? 32 :
-				 (algo == VIRTIO_CRYPTO_CIPHER_3DES_ECB ||
-				  algo == VIRTIO_CRYPTO_CIPHER_3DES_CBC) ? 24 : 16) != NULL;
+	return keyed_name(cipher_names, NNAMES(cipher_names), algo, 0, true) != NULL;
 }
 
 static const char *hash_name(uint32_t algo)
@@ -123,17 +152,7 @@ static const char *hmac_digest_name(uint32_t algo)
 
 static const char *aead_name(uint32_t algo, uint32_t keylen)
 {
-	switch (algo) {
-	case VIRTIO_CRYPTO_AEAD_GCM:
-		return keylen == 16 ? "AES-128-GCM" : keylen == 24 ? "AES-192-GCM" :
-		       keylen == 32 ? "AES-256-GCM" : NULL;
-	case VIRTIO_CRYPTO_AEAD_CCM:
-		return keylen == 16 ? "AES-128-CCM" : keylen == 24 ? "AES-192-CCM" :
-		       keylen == 32 ? "AES-256-CCM" : NULL;
-	case VIRTIO_CRYPTO_AEAD_CHACHA20_POLY1305:
-		return keylen == 32 ? "ChaCha20-Poly1305" : NULL;
-	}
-	return NULL;
+	return keyed_name(aead_names, NNAMES(aead_names), algo, keylen, false);
 }
 
 void vc_fill_config(struct virtio_crypto_config *cfg, unsigned nqueues)
@@ -215,8 +234,9 @@ static int setup_mac(struct vc_session *s, uint32_t algo, uint32_t digest_len,
 	int st = VIRTIO_CRYPTO_ERR;
 
 	if (algo == VIRTIO_CRYPTO_MAC_CMAC_AES) {
-		const char *cname = keylen == 16 ? "AES-128-CBC" : keylen == 24 ? "AES-192-CBC" :
-				    keylen == 32 ? "AES-256-CBC" : NULL;
+		/* CMAC runs AES-CBC of the key's size. */
+		const char *cname = cipher_name(VIRTIO_CRYPTO_CIPHER_AES_CBC, keylen);
+
 		if (!cname)
 			return VIRTIO_CRYPTO_BADMSG;
 		mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
