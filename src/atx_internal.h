@@ -197,6 +197,19 @@ struct atx_ctx {
 	struct atx_chan *chans[ATX_MAX_CHANS];
 	unsigned nchans;
 
+	/*
+	 * atx__chan_pick's answers where one channel alone can serve, valid
+	 * while chan_gen is unchanged (bumped whenever a channel is added,
+	 * dies, or is taken private or released).
+	 */
+	struct {
+		uint32_t cap;
+		unsigned gen;
+		struct atx_engine *eng;
+		struct atx_chan *chan;
+	} pick[8];
+	unsigned chan_gen;
+
 	struct atx_chan *dirty;         /* channels with pending work */
 	struct atx_txlist done;         /* completed by engines, to process */
 	unsigned outstanding;           /* descriptors submitted and not done */
@@ -272,7 +285,37 @@ static inline size_t atx__tx_bytes(const struct atx_tx *tx)
 }
 
 /* tx.c */
-struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub);
+static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
+{
+	struct atx_tx *tx = ctx->free_tx;
+
+	if (unlikely(!tx)) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	ctx->free_tx = tx->next;
+	ctx->nfree--;
+	tx->op.fence = 0;
+	tx->op.iv_len = 0;
+	/* children, nfence, holds and sess are back to empty whenever a tx is recycled. */
+	tx->nwait = 0;
+	tx->flags = 0;
+	tx->result = 0;
+	if (sub) {
+		tx->cb = sub->cb;
+		tx->cb_arg = sub->cb_arg;
+		if (sub->flags & ATX_F_ACK)
+			tx->flags |= TXF_ACKED;
+		if (sub->flags & ATX_F_FAILOVER)
+			tx->flags |= TXF_FAILOVER;
+	} else {
+		tx->cb = NULL;
+		tx->cb_arg = NULL;
+	}
+	tx->state = TX_WAITING;
+	return tx;
+}
+
 struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
 				   const struct atx_submit *sub, uint32_t cap,
 				   struct atx_engine *eng);

@@ -63,6 +63,7 @@ struct atx_chan *atx_engine_add_chan(struct atx_engine *e, const char *name, uin
 	snprintf(chan->name, sizeof(chan->name), "%s", name);
 	e->chans[e->nchans++] = chan;
 	ctx->chans[ctx->nchans++] = chan;
+	ctx->chan_gen++;
 	return chan;
 }
 
@@ -87,6 +88,7 @@ void atx_chan_set_dead(struct atx_chan *chan)
 	unsigned i;
 
 	chan->dead = true;
+	chan->ctx->chan_gen++;
 	for (i = 0; i < e->nchans; i++)
 		if (!e->chans[i]->dead)
 			return;
@@ -110,13 +112,16 @@ struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_en
 				struct atx_chan *hint)
 {
 	struct atx_chan *best = NULL;
-	unsigned best_load = UINT32_MAX;
+	unsigned best_load = UINT32_MAX, ncand = 0;
 	int best_prio = -1;
-	unsigned i;
+	unsigned i, slot = (cap ^ (unsigned)((uintptr_t)eng >> 6)) & 7;
 
 	if (hint && !hint->private_ && !hint->dead && (hint->caps & cap) == cap &&
 	    (!eng || hint->eng == eng))
 		return hint;
+	if (ctx->pick[slot].gen == ctx->chan_gen && ctx->pick[slot].cap == cap &&
+	    ctx->pick[slot].eng == eng)
+		return ctx->pick[slot].chan;
 	for (i = 0; i < ctx->nchans; i++) {
 		struct atx_chan *c = ctx->chans[i];
 		unsigned load;
@@ -131,6 +136,7 @@ struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_en
 		 * the worker lanes alike, by load (PERF.md: on 2 vCPUs a loop thread
 		 * that only waits for workers wastes one of them).
 		 */
+		ncand++;
 		prio = c->eng->ops->prio;
 		load = c->npending + c->inflight;
 		/*
@@ -146,6 +152,13 @@ struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_en
 			best_prio = prio;
 			best_load = load;
 		}
+	}
+	if (ncand == 1) {
+		/* Nothing to balance: remember it until the channels change. */
+		ctx->pick[slot].cap = cap;
+		ctx->pick[slot].eng = eng;
+		ctx->pick[slot].chan = best;
+		ctx->pick[slot].gen = ctx->chan_gen;
 	}
 	return best;
 }
@@ -174,6 +187,7 @@ struct atx_chan *atx_chan_request(struct atx_ctx *ctx, const struct atx_caps *ca
 		if (c->private_)
 			continue;
 		c->private_ = true;
+		ctx->chan_gen++;
 		return c;
 	}
 	errno = matched ? EBUSY : ENODEV;
@@ -182,8 +196,10 @@ struct atx_chan *atx_chan_request(struct atx_ctx *ctx, const struct atx_caps *ca
 
 void atx_chan_release(struct atx_chan *chan)
 {
-	if (chan)
+	if (chan) {
 		chan->private_ = false;
+		chan->ctx->chan_gen++;
+	}
 }
 
 unsigned atx_chan_count(struct atx_ctx *ctx)

@@ -53,37 +53,6 @@ void atx__pool_fini(struct atx_ctx *ctx)
 
 
 
-struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
-{
-	struct atx_tx *tx = ctx->free_tx;
-
-	if (unlikely(!tx)) {
-		errno = EAGAIN;
-		return NULL;
-	}
-	ctx->free_tx = tx->next;
-	ctx->nfree--;
-	tx->op.fence = 0;
-	tx->op.iv_len = 0;
-	/* children, nfence, holds and sess are back to empty whenever a tx is recycled. */
-	tx->nwait = 0;
-	tx->flags = 0;
-	tx->result = 0;
-	if (sub) {
-		tx->cb = sub->cb;
-		tx->cb_arg = sub->cb_arg;
-		if (sub->flags & ATX_F_ACK)
-			tx->flags |= TXF_ACKED;
-		if (sub->flags & ATX_F_FAILOVER)
-			tx->flags |= TXF_FAILOVER;
-	} else {
-		tx->cb = NULL;
-		tx->cb_arg = NULL;
-	}
-	tx->state = TX_WAITING;
-	return tx;
-}
-
 /* Give an allocated, never submitted descriptor back (argument errors). */
 void atx__tx_abort(struct atx_ctx *ctx, struct atx_tx *tx)
 {

@@ -286,6 +286,43 @@ static void test_exclusive_channel(void **state)
 	atx_ctx_free(ctx);
 }
 
+/*
+ * The allocator remembers the channel when only one can serve a
+ * capability: taking that channel private, or releasing it, must be seen
+ * by the very next pick.
+ */
+static void test_sole_channel_taken_private(void **state)
+{
+	struct atx_ctx_opts o = { .size = sizeof(o), .engines = "soft" };
+	struct atx_ctx *ctx = atx_ctx_new(&o);
+	struct atx_caps caps = { .size = sizeof(caps), .mask = ATX_CAP_MEMCPY };
+	struct atx_submit s = { .flags = ATX_F_ACK };
+	struct atx_chan *mine;
+	struct atx_chan_stats st;
+	char a[64] = "sole channel", b[64];
+
+	assert_non_null(ctx);
+	/* Picked (and remembered) while public. */
+	assert_non_null(atx_memcpy(ctx, b, a, sizeof(a), &s));
+	atx_run(ctx, ATX_RUN_DEFAULT);
+	mine = atx_chan_request(ctx, &caps, NULL, NULL);
+	assert_non_null(mine);
+	/* Now nobody may be handed it: no other channel copies. */
+	errno = 0;
+	assert_null(atx_memcpy(ctx, b, a, sizeof(a), &s));
+	assert_int_equal(errno, EOPNOTSUPP);
+	atx_chan_stats(mine, &st);
+	assert_int_equal(st.ops, 1);
+	atx_chan_release(mine);
+	memset(b, 0, sizeof(b));
+	assert_non_null(atx_memcpy(ctx, b, a, sizeof(a), &s));
+	atx_run(ctx, ATX_RUN_DEFAULT);
+	assert_memory_equal(a, b, sizeof(a));
+	atx_chan_stats(mine, &st);
+	assert_int_equal(st.ops, 2);
+	atx_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_probe_priority),
 		cmocka_unit_test(test_session_outlives_free_while_in_flight),
 		cmocka_unit_test(test_exclusive_channel),
+		cmocka_unit_test(test_sole_channel_taken_private),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
