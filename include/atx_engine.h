@@ -213,9 +213,11 @@ static inline struct atx_op *atx_tx_op(struct atx_tx *tx)
 void atx_engine_complete(struct atx_tx *tx, int status);
 
 /*
- * Complete from another thread: queue @tx with @status on the context's
- * completion list (lock-free), then call atx_engine_remote_flush() once
- * per batch to wake the loop if it sleeps.
+ * Complete from another thread: queue @tx with @status on the channel's
+ * batch, then call atx_engine_remote_flush() once per batch, which hands
+ * the batch to the loop with one atomic operation and wakes the loop if
+ * it sleeps.  Nothing reaches the loop before the flush.  One thread per
+ * channel.
  */
 void atx_engine_complete_remote(struct atx_chan *chan, struct atx_tx *tx, int status);
 void atx_engine_remote_flush(struct atx_chan *chan);

@@ -139,6 +139,14 @@ struct atx_chan {
 	unsigned inflight;
 	struct atx_chan *next_dirty;
 	struct atx_chan_stats st;
+	/*
+	 * (r) completions an engine thread queued since its last
+	 * atx_engine_remote_flush(): one atomic splice per batch instead of
+	 * a contended CAS per descriptor.  Own line: the engine thread writes it.
+	 */
+	struct {
+		struct atx_tx *head, *tail;
+	} rbatch __attribute__((aligned(64)));
 };
 
 struct atx_session {

@@ -50,9 +50,10 @@ struct atx_chan *atx_engine_add_chan(struct atx_engine *e, const char *name, uin
 		errno = EINVAL;
 		return NULL;
 	}
-	chan = calloc(1, sizeof(*chan));
+	chan = aligned_alloc(64, sizeof(*chan));       /* rbatch has a line of its own */
 	if (!chan)
 		return NULL;
+	memset(chan, 0, sizeof(*chan));
 	chan->eng = e;
 	chan->ctx = ctx;
 	chan->priv = priv;

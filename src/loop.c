@@ -130,21 +130,28 @@ void atx_engine_complete(struct atx_tx *tx, int status)
 
 void atx_engine_complete_remote(struct atx_chan *chan, struct atx_tx *tx, int status)
 {
-	struct atx_ctx *ctx = chan->ctx;
-	struct atx_tx *head = atomic_load_explicit(&ctx->remote, memory_order_relaxed);
-
+	/* Newest first, as on the context's stack; reap_remote restores the order. */
 	tx->result = status;
-	do {
-		tx->rnext = head;
-	} while (!atomic_compare_exchange_weak_explicit(&ctx->remote, &head, tx,
-							memory_order_seq_cst,
-							memory_order_relaxed));
+	tx->rnext = chan->rbatch.head;
+	chan->rbatch.head = tx;
+	if (!chan->rbatch.tail)
+		chan->rbatch.tail = tx;
 }
 
 void atx_engine_remote_flush(struct atx_chan *chan)
 {
 	struct atx_ctx *ctx = chan->ctx;
+	struct atx_tx *head = chan->rbatch.head, *tail = chan->rbatch.tail, *old;
 
+	if (head) {
+		chan->rbatch.head = chan->rbatch.tail = NULL;
+		old = atomic_load_explicit(&ctx->remote, memory_order_relaxed);
+		do {
+			tail->rnext = old;
+		} while (!atomic_compare_exchange_weak_explicit(&ctx->remote, &old, head,
+								memory_order_seq_cst,
+								memory_order_relaxed));
+	}
 	/*
 	 * Dekker handshake: our seq_cst push to ctx->remote and this load are
 	 * ordered against the loop's store to ctx->sleeping and its re-check
