@@ -158,6 +158,18 @@ struct atx_tx *atx_memset(struct atx_ctx *ctx, void *dst, int c, size_t len,
 struct atx_tx *atx_crc32c(struct atx_ctx *ctx, uint32_t *out, const void *src, size_t len,
 			  uint32_t seed, const struct atx_submit *submit);
 
+/*
+ * atx_crc32c_blocks - the CRC-32C of each @block bytes of @src: out[i] =
+ * crc32c(src + i * block, block, @seed), for i < @len / @block.  One
+ * descriptor for what would otherwise be len / block atx_crc32c calls
+ * (per-sector integrity tags; SPDK accel's per-block DIF/CRC idea).
+ * @len must be a non-zero multiple of @block (else EINVAL); @out holds
+ * len / block values, written when the descriptor completes.  Served by
+ * channels with ATX_CAP_CRC32C_BLOCKS.
+ */
+struct atx_tx *atx_crc32c_blocks(struct atx_ctx *ctx, uint32_t *out, const void *src, size_t len,
+				 size_t block, uint32_t seed, const struct atx_submit *submit);
+
 /* atx_copy_crc32c - copy @src to @dst and compute the CRC-32C of the data in one pass. */
 struct atx_tx *atx_copy_crc32c(struct atx_ctx *ctx, void *dst, uint32_t *out, const void *src,
 			       size_t len, uint32_t seed, const struct atx_submit *submit);
@@ -314,6 +326,24 @@ struct atx_session_params {
 	size_t digest_len;              /* HASH/MAC/CHAIN: output length, 0 = full; AEAD: tag length, 0 = 16 */
 	unsigned flags;                 /* ATX_SESS_F_* */
 	const char *engine;             /* force an engine by name ("soft", "mb", "virtio0"), NULL = best */
+	/*
+	 * Data units (AES-XTS CIPHER sessions only; DPDK cryptodev's
+	 * dataunit_len, SPDK accel's crypto block_size): one request covers
+	 * len / data_unit_len consecutive units, each encrypted as its own
+	 * XTS data unit.  The request's IV is the first unit's tweak; unit i
+	 * uses that tweak plus i * data_unit_iv_step (a 128-bit little-endian
+	 * add), so dm-crypt's plain64 with 512-byte IV units over 4096-byte
+	 * sectors is data_unit_len = 4096, data_unit_iv_step = 8, and
+	 * --iv-large-sectors is step 1.  A request whose length is not a
+	 * multiple of data_unit_len completes nothing: EINVAL at submission.
+	 * 0 = the whole request is one data unit (step ignored; 0 step = 1).
+	 * Engines that cannot split a request into units (virtio-crypto has
+	 * no such field) decline the session at probe with EOPNOTSUPP.
+	 * These two fields came after @engine: a caller built against the
+	 * older layout passes the smaller size and gets 0 for both.
+	 */
+	size_t data_unit_len;
+	uint64_t data_unit_iv_step;
 };
 
 /*
@@ -451,6 +481,7 @@ enum atx_cap {
 	ATX_CAP_CHAIN   = 1u << 9,
 	ATX_CAP_FILEIO  = 1u << 10,
 	ATX_CAP_RAID6_RECOV = 1u << 11,
+	ATX_CAP_CRC32C_BLOCKS = 1u << 12, /* atx_crc32c_blocks */
 };
 
 struct atx_caps {
