@@ -49,7 +49,7 @@ F_ACK = 1
 MAX_DIGEST_LEN = 64
 
 CAP_NAMES = ["memcpy", "memset", "crc32c", "xor", "pq", "cipher", "hash", "mac",
-             "aead", "chain", "fileio", "raid6_recov"]
+             "aead", "chain", "fileio", "raid6_recov", "crc32c_blocks"]
 
 _HASH_LEN = {HASH_SHA1: 20, HASH_SHA224: 28, HASH_SHA256: 32, HASH_SHA384: 48,
              HASH_SHA512: 64, HASH_SHA3_256: 32}
