@@ -54,6 +54,9 @@
 #include "cmds.h"
 #include "image_fmt.h"
 
+/* image_bench.c: `atx image bench` */
+int cmd_image_bench(int argc, char **argv, const char *self);
+
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 /* crc32c tags are written straight from the uint32_t the library fills. */
 #error "atx image stores crc32c tags in host order; add a byte swap for big-endian hosts"
@@ -727,6 +730,7 @@ static void usage(FILE *f)
 	      "       atx image decrypt -i IMAGE -o PLAIN --key-file KEY [--force] [options]\n"
 	      "       atx image verify  -i IMAGE [--key-file KEY] [options]\n"
 	      "       atx image info    IMAGE\n"
+	      "       atx image bench   [--size MiB] [--dir DIR] [--rounds N] (see atx image bench -h)\n"
 	      "options:\n"
 	      "  --key-file F        raw key: 64 bytes = AES-256-XTS, 32 = AES-128-XTS\n"
 	      "  --sector-size N     4096 (default) or 512 (encrypt)\n"
@@ -1238,6 +1242,8 @@ int cmd_image(int argc, char **argv)
 		return sub ? EXIT_OK : EXIT_ERR;
 	}
 	sub_name = sub;
+	if (!strcmp(sub, "bench"))
+		return cmd_image_bench(argc - 1, argv + 1, "/proc/self/exe");
 	if (!strcmp(sub, "encrypt"))
 		o.mode = MODE_ENCRYPT;
 	else if (!strcmp(sub, "decrypt"))
