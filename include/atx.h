@@ -239,6 +239,19 @@ struct atx_tx *atx_read(struct atx_ctx *ctx, int fd, void *buf, size_t len, uint
 struct atx_tx *atx_write(struct atx_ctx *ctx, int fd, const void *buf, size_t len,
 			 uint64_t offset, const struct atx_submit *submit);
 
+/*
+ * atx_ctx_register_buffers - register up to 64 memory regions with the
+ * context's io_uring (IORING_REGISTER_BUFFERS), replacing any earlier
+ * registration; @n = 0 only unregisters.  An atx_read/atx_write whose
+ * buffer lies inside one region then runs as READ_FIXED/WRITE_FIXED,
+ * which skips mapping the user pages per request; every other buffer
+ * works as before.  The regions must stay valid until unregistered or
+ * atx_ctx_free().  Returns 0 or -errno: EINVAL, EBUSY (file I/O in
+ * flight), ENOMEM (e.g. over RLIMIT_MEMLOCK), or what io_uring answers
+ * (a region over 1 GiB: EFAULT/EINVAL).  Slow path.
+ */
+int atx_ctx_register_buffers(struct atx_ctx *ctx, const struct iovec *iov, unsigned n);
+
 /* ------------------------------------------------------------------ */
 /* Crypto sessions (virtio-crypto's four services + chaining)          */
 /* ------------------------------------------------------------------ */

@@ -256,6 +256,8 @@ struct img_job {
 	unsigned spc;           /* sectors per chunk */
 	unsigned qd;
 	struct chunk *chunks;
+	uint8_t *arena;         /* every chunk's data buffers, registered with the ring */
+	size_t arena_len;
 	unsigned inflight;
 	uint64_t next_sec;
 	uint64_t done_bytes;
@@ -609,15 +611,23 @@ static int chunks_alloc(struct img_job *j)
 	size_t ss = j->hdr.sector_size, ts = j->hdr.tag_size ? j->hdr.tag_size : 4;
 	unsigned i;
 
+	size_t clen = (size_t)j->spc * ss;
+	unsigned per = j->mode == MODE_DECRYPT ? 2 : 1;
+
 	j->chunks = calloc(j->qd, sizeof(*j->chunks));
 	if (!j->chunks)
+		return -ENOMEM;
+	/* One allocation, so one registered region covers every data buffer. */
+	j->arena_len = clen * per * j->qd;
+	j->arena = alloc_aligned(4096, j->arena_len);
+	if (!j->arena)
 		return -ENOMEM;
 	for (i = 0; i < j->qd; i++) {
 		struct chunk *c = &j->chunks[i];
 
 		c->job = j;
-		c->buf = alloc_aligned(4096, j->spc * ss);
-		c->out = j->mode == MODE_DECRYPT ? alloc_aligned(4096, j->spc * ss) : NULL;
+		c->buf = j->arena + clen * per * i;
+		c->out = j->mode == MODE_DECRYPT ? c->buf + clen : NULL;
 		c->tags = alloc_aligned(64, j->spc * ts);
 		c->calc = alloc_aligned(64, j->spc * ts);
 		c->snum = calloc(j->spc, sizeof(*c->snum));
@@ -639,13 +649,6 @@ static void chunks_free(struct img_job *j)
 	for (i = 0; i < j->qd; i++) {
 		struct chunk *c = &j->chunks[i];
 
-		/* Plaintext and ciphertext of the image: do not leave them in freed memory. */
-		if (c->buf)
-			OPENSSL_cleanse(c->buf, (size_t)j->spc * j->hdr.sector_size);
-		if (c->out)
-			OPENSSL_cleanse(c->out, (size_t)j->spc * j->hdr.sector_size);
-		free(c->buf);
-		free(c->out);
 		free(c->tags);
 		free(c->calc);
 		free(c->snum);
@@ -654,6 +657,12 @@ static void chunks_free(struct img_job *j)
 	}
 	free(j->chunks);
 	j->chunks = NULL;
+	/* Plaintext and ciphertext of the image: do not leave them in freed memory. */
+	if (j->arena) {
+		OPENSSL_cleanse(j->arena, j->arena_len);
+		free(j->arena);
+		j->arena = NULL;
+	}
 }
 
 /* Drive the chains: keep up to qd chunks in flight until done or failed. */
@@ -1088,7 +1097,10 @@ static int cmd_run(const struct img_opts *o)
 			.data_unit_iv_step = img_iv_sector(h, 1),
 		};
 
-		j.cipher = atx_session_new(j.ctx, &sp);
+		/* ATX_IMAGE_PER_SECTOR=1: the per-sector path, for `atx image bench`. */
+		j.cipher = getenv("ATX_IMAGE_PER_SECTOR") ? NULL : atx_session_new(j.ctx, &sp);
+		if (!j.cipher && getenv("ATX_IMAGE_PER_SECTOR"))
+			errno = EOPNOTSUPP;
 		j.du = j.cipher != NULL;
 		if (!j.cipher && errno == EOPNOTSUPP) {
 			/* The engine has no data units (virtio-crypto): a request per sector. */
@@ -1137,6 +1149,16 @@ static int cmd_run(const struct img_opts *o)
 	if (chunks_alloc(&j)) {
 		err("out of memory for %u chunks of %u sectors", j.qd, j.spc);
 		goto out_chunks;
+	}
+	/*
+	 * Registered (fixed) buffers spare the kernel mapping the pages per
+	 * read/write.  Optional: over RLIMIT_MEMLOCK or 1 GiB it just fails.
+	 * ATX_IMAGE_NO_FIXED=1 leaves them out (for `atx image bench`).
+	 */
+	if (!getenv("ATX_IMAGE_NO_FIXED")) {
+		struct iovec av = { j.arena, j.arena_len };
+
+		atx_ctx_register_buffers(j.ctx, &av, 1);
 	}
 
 	if (o->out) {
