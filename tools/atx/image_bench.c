@@ -56,6 +56,7 @@ struct ib {
 	EVP_CIPHER_CTX *xts;
 	struct img_hdr h;       /* offsets of a 4 KiB-sector crc32c image of this size */
 	const char *self;
+	const char *other;      /* --compare-atx: another build's atx, as a row */
 };
 
 static double now_s(void)
@@ -145,7 +146,13 @@ static void prep_rw(struct io_uring *r, bool write, int fd, void *buf, size_t le
 	io_uring_sqe_set_data64(sqe, ud);
 }
 
-static int run_hand(struct ib *b, bool do_compute, bool fixed, double *secs)
+/*
+ * @sync_read: read with pread() in this thread instead of through the
+ * ring.  On tmpfs io_uring punts reads and writes alike to one io-wq
+ * worker, which then does every copy; this row shows what moving the
+ * reads to the compute thread is worth.
+ */
+static int run_hand(struct ib *b, bool do_compute, bool fixed, bool sync_read, double *secs)
 {
 	struct io_uring ring;
 	struct hslot *sl = calloc(b->qd, sizeof(*sl));
@@ -186,7 +193,21 @@ static int run_hand(struct ib *b, bool do_compute, bool fixed, double *secs)
 			next += sl[i].len;
 			sl[i].state = ST_READ;
 			busy++;
-			prep_rw(&ring, false, in, sl[i].buf, sl[i].len, sl[i].off, fixed, i, i);
+			if (!sync_read) {
+				prep_rw(&ring, false, in, sl[i].buf, sl[i].len, sl[i].off, fixed, i, i);
+				continue;
+			}
+			if (pread(in, sl[i].buf, sl[i].len, sl[i].off) != (ssize_t)sl[i].len ||
+			    compute(b, sl[i].buf, sl[i].buf, sl[i].len, sl[i].off / 4096, sl[i].tags)) {
+				ret = -EIO;
+				goto out;
+			}
+			sl[i].state = ST_WRITE;
+			sl[i].writes = 2;
+			prep_rw(&ring, true, out, sl[i].buf, sl[i].len, b->h.data_offset + sl[i].off,
+				fixed, i, i);
+			prep_rw(&ring, true, out, sl[i].tags, sl[i].len / 4096 * 4,
+				b->h.integ_offset + sl[i].off / 4096 * 4, false, 0, i);
 		}
 		/*
 		 * Spin briefly before sleeping, as atx's loop does: a wake-up
@@ -258,7 +279,7 @@ out:
 }
 
 /* @env: "NAME=1" for the child (a variant of the tool), or NULL. */
-static int run_atx(struct ib *b, unsigned lanes, const char *env, double *secs)
+static int run_atx(struct ib *b, const char *exe, unsigned lanes, const char *env, double *secs)
 {
 	char l[16], qd[16], ch[32];
 	double t0 = now_s();
@@ -274,7 +295,7 @@ static int run_atx(struct ib *b, unsigned lanes, const char *env, double *secs)
 	if (!pid) {
 		if (env)
 			putenv((char *)env);
-		execl(b->self, "atx", "image", "encrypt", "-i", b->in, "-o", b->out, "--key-file",
+		execl(exe, "atx", "image", "encrypt", "-i", b->in, "-o", b->out, "--key-file",
 		      b->key_path, "--integrity", "crc32c", "--lanes", l, "--queue-depth", qd,
 		      "--chunk-size", ch, "--engine", "soft", "--quiet", (char *)NULL);
 		_exit(127);
@@ -320,6 +341,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: atx image bench [--size MiB] [--dir DIR] [-i PLAIN] [--rounds N]\n"
 	      "                       [--chunk-size BYTES] [--queue-depth N] [--lanes 0,1,2]\n"
+	      "                       [--compare-atx PATH]  (another build's atx: one more row)\n"
 	      "Times, interleaved in one run: the raw XTS + crc32c compute loop, io_uring\n"
 	      "read->write without compute, a hand-written io_uring read->compute->write\n"
 	      "loop (plain and registered buffers), and `atx image encrypt --integrity\n"
@@ -339,6 +361,7 @@ int cmd_image_bench(int argc, char **argv, const char *self)
 		{ "chunk-size", required_argument, NULL, 'c' },
 		{ "queue-depth", required_argument, NULL, 'q' },
 		{ "lanes", required_argument, NULL, 'l' },
+		{ "compare-atx", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -348,7 +371,7 @@ int cmd_image_bench(int argc, char **argv, const char *self)
 	/* Rows after the lane rows: variants of lanes=0 that show what each change is worth. */
 	static const char *const var_env[] = { "ATX_IMAGE_NO_FIXED=1", "ATX_IMAGE_PER_SECTOR=1" };
 	static const char *const var_name[] = { "  lanes 0, unregistered buffers",
-						"  lanes 0, a cipher + crc per sector" };
+						"  lanes 0, a cipher per sector" };
 	unsigned nvar = 2;
 	double t[MAX_ROWS][MAX_ROUNDS], med[MAX_ROWS], lo_[MAX_ROWS], hi[MAX_ROWS];
 	unsigned nrows, r, i, ix_compute = 0, ix_io = 1, ix_hand = 2;
@@ -375,6 +398,7 @@ int cmd_image_bench(int argc, char **argv, const char *self)
 			}
 			break;
 		}
+		case 'x': b.other = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -428,19 +452,22 @@ int cmd_image_bench(int argc, char **argv, const char *self)
 	names[1] = "io_uring read->write, no compute";
 	names[2] = "hand io_uring read->compute->write";
 	names[3] = "  the same, registered buffers";
-	nrows = 4;
+	names[4] = "  the same, pread() in the loop thread";
+	nrows = 5;
 	for (i = 0; i < b.nlanes && nrows < MAX_ROWS; i++) {
 		snprintf(lane_names[i], sizeof(lane_names[i]), "atx image, lanes %u", b.lanes[i]);
 		names[nrows++] = lane_names[i];
 	}
 	for (i = 0; i < nvar; i++)
 		names[nrows++] = var_name[i];
+	if (b.other)
+		names[nrows++] = "  lanes 0, --compare-atx's binary";
 	printf("atx image bench: %.0f MiB in %s, chunk %zu KiB, queue depth %u, %u rounds, "
 	       "AES-256-XTS 4 KiB sectors + crc32c\n", b.size / 1048576.0, b.in, b.chunk >> 10, b.qd,
 	       b.rounds);
 	fflush(stdout);
 	/* Warm the page cache with the input. */
-	run_hand(&b, false, false, &t[0][0]);
+	run_hand(&b, false, false, false, &t[0][0]);
 	unlink(b.out);
 	for (r = 0; r < b.rounds; r++) {
 		for (unsigned k = 0; k < nrows; k++) {
@@ -450,14 +477,17 @@ int cmd_image_bench(int argc, char **argv, const char *self)
 
 			switch (row) {
 			case 0: ret = run_compute(&b, &secs); break;
-			case 1: ret = run_hand(&b, false, false, &secs); break;
-			case 2: ret = run_hand(&b, true, false, &secs); break;
-			case 3: ret = run_hand(&b, true, true, &secs); break;
+			case 1: ret = run_hand(&b, false, false, false, &secs); break;
+			case 2: ret = run_hand(&b, true, false, false, &secs); break;
+			case 3: ret = run_hand(&b, true, true, false, &secs); break;
+			case 4: ret = run_hand(&b, true, true, true, &secs); break;
 			default:
-				if (row - 4 < b.nlanes)
-					ret = run_atx(&b, b.lanes[row - 4], NULL, &secs);
+				if (row - 5 < b.nlanes)
+					ret = run_atx(&b, b.self, b.lanes[row - 5], NULL, &secs);
+				else if (row - 5 - b.nlanes < nvar)
+					ret = run_atx(&b, b.self, 0, var_env[row - 5 - b.nlanes], &secs);
 				else
-					ret = run_atx(&b, 0, var_env[row - 4 - b.nlanes], &secs);
+					ret = run_atx(&b, b.other, 0, NULL, &secs);
 				break;
 			}
 			unlink(b.out);
@@ -478,9 +508,9 @@ int cmd_image_bench(int argc, char **argv, const char *self)
 		lo_[i] = v[0];
 		hi[i] = v[b.rounds - 1];
 	}
-	printf("%-36s %7s %15s %10s %10s\n", "", "GB/s", "range", "/compute", "/hand");
+	printf("%-40s %7s %15s %10s %10s\n", "", "GB/s", "range", "/compute", "/hand");
 	for (i = 0; i < nrows; i++)
-		printf("%-36s %7.2f %7.2f-%-7.2f %10.2f %10.2f\n", names[i], med[i], lo_[i], hi[i],
+		printf("%-40s %7.2f %7.2f-%-7.2f %10.2f %10.2f\n", names[i], med[i], lo_[i], hi[i],
 		       med[i] / med[ix_compute], med[i] / med[ix_hand]);
 	printf("io ceiling / compute: %.2f (page-cache read+write alone, vs XTS+crc32c alone)\n",
 	       med[ix_io] / med[ix_compute]);
