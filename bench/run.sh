@@ -3,7 +3,8 @@
 # bench/run.sh BUILD_DIR - `make bench`: the standard set of `atx bench`,
 # recorded in bench/results/: latest.json (one object per configuration),
 # latest.txt (the table), machine.txt (what it ran on, the load average
-# before and after) and the PNG charts of `atx bench plot`.
+# before and after), image.txt (`atx image bench`) and the PNG charts of
+# `atx bench plot`.
 set -eu
 O=${1:-build/release}
 R=bench/results
@@ -47,9 +48,13 @@ PY
 	wait "$VC" 2>/dev/null || true
 	rm -rf "$D" "$R/virtio.json.tmp" "$R/virtio.txt.tmp"
 fi
+# atx image encrypt against hand-written loops on the same bytes (issue 7's
+# speed question): 256 MiB in /dev/shm, rounds interleaved.
+"$O/atx" image bench --size 256 --rounds 3 > "$R/image.txt.tmp" || echo "bench/run.sh: atx image bench failed" >&2
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$R/machine.txt.tmp"
 mv -f "$R/latest.json.tmp" "$R/latest.json"
 mv -f "$R/latest.txt.tmp" "$R/latest.txt"
 mv -f "$R/machine.txt.tmp" "$R/machine.txt"
-cat "$R/machine.txt" "$R/latest.txt"
+[ -s "$R/image.txt.tmp" ] && mv -f "$R/image.txt.tmp" "$R/image.txt" || rm -f "$R/image.txt.tmp"
+cat "$R/machine.txt" "$R/latest.txt" "$R/image.txt" 2>/dev/null
 "$O/atx" bench plot "$R/latest.json" -o "$R"

@@ -158,6 +158,18 @@ struct atx_tx *atx_memset(struct atx_ctx *ctx, void *dst, int c, size_t len,
 struct atx_tx *atx_crc32c(struct atx_ctx *ctx, uint32_t *out, const void *src, size_t len,
 			  uint32_t seed, const struct atx_submit *submit);
 
+/*
+ * atx_crc32c_blocks - the CRC-32C of each @block bytes of @src: out[i] =
+ * crc32c(src + i * block, block, @seed), for i < @len / @block.  One
+ * descriptor for what would otherwise be len / block atx_crc32c calls
+ * (per-sector integrity tags; SPDK accel's per-block DIF/CRC idea).
+ * @len must be a non-zero multiple of @block (else EINVAL); @out holds
+ * len / block values, written when the descriptor completes.  Served by
+ * channels with ATX_CAP_CRC32C_BLOCKS.
+ */
+struct atx_tx *atx_crc32c_blocks(struct atx_ctx *ctx, uint32_t *out, const void *src, size_t len,
+				 size_t block, uint32_t seed, const struct atx_submit *submit);
+
 /* atx_copy_crc32c - copy @src to @dst and compute the CRC-32C of the data in one pass. */
 struct atx_tx *atx_copy_crc32c(struct atx_ctx *ctx, void *dst, uint32_t *out, const void *src,
 			       size_t len, uint32_t seed, const struct atx_submit *submit);
@@ -226,6 +238,19 @@ struct atx_tx *atx_read(struct atx_ctx *ctx, int fd, void *buf, size_t len, uint
 			const struct atx_submit *submit);
 struct atx_tx *atx_write(struct atx_ctx *ctx, int fd, const void *buf, size_t len,
 			 uint64_t offset, const struct atx_submit *submit);
+
+/*
+ * atx_ctx_register_buffers - register up to 64 memory regions with the
+ * context's io_uring (IORING_REGISTER_BUFFERS), replacing any earlier
+ * registration; @n = 0 only unregisters.  An atx_read/atx_write whose
+ * buffer lies inside one region then runs as READ_FIXED/WRITE_FIXED,
+ * which skips mapping the user pages per request; every other buffer
+ * works as before.  The regions must stay valid until unregistered or
+ * atx_ctx_free().  Returns 0 or -errno: EINVAL, EBUSY (file I/O in
+ * flight), ENOMEM (e.g. over RLIMIT_MEMLOCK), or what io_uring answers
+ * (a region over 1 GiB: EFAULT/EINVAL).  Slow path.
+ */
+int atx_ctx_register_buffers(struct atx_ctx *ctx, const struct iovec *iov, unsigned n);
 
 /* ------------------------------------------------------------------ */
 /* Crypto sessions (virtio-crypto's four services + chaining)          */
@@ -314,6 +339,24 @@ struct atx_session_params {
 	size_t digest_len;              /* HASH/MAC/CHAIN: output length, 0 = full; AEAD: tag length, 0 = 16 */
 	unsigned flags;                 /* ATX_SESS_F_* */
 	const char *engine;             /* force an engine by name ("soft", "mb", "virtio0"), NULL = best */
+	/*
+	 * Data units (AES-XTS CIPHER sessions only; DPDK cryptodev's
+	 * dataunit_len, SPDK accel's crypto block_size): one request covers
+	 * len / data_unit_len consecutive units, each encrypted as its own
+	 * XTS data unit.  The request's IV is the first unit's tweak; unit i
+	 * uses that tweak plus i * data_unit_iv_step (a 128-bit little-endian
+	 * add), so dm-crypt's plain64 with 512-byte IV units over 4096-byte
+	 * sectors is data_unit_len = 4096, data_unit_iv_step = 8, and
+	 * --iv-large-sectors is step 1.  A request whose length is not a
+	 * multiple of data_unit_len completes nothing: EINVAL at submission.
+	 * 0 = the whole request is one data unit (step ignored; 0 step = 1).
+	 * Engines that cannot split a request into units (virtio-crypto has
+	 * no such field) decline the session at probe with EOPNOTSUPP.
+	 * These two fields came after @engine: a caller built against the
+	 * older layout passes the smaller size and gets 0 for both.
+	 */
+	size_t data_unit_len;
+	uint64_t data_unit_iv_step;
 };
 
 /*
@@ -451,6 +494,7 @@ enum atx_cap {
 	ATX_CAP_CHAIN   = 1u << 9,
 	ATX_CAP_FILEIO  = 1u << 10,
 	ATX_CAP_RAID6_RECOV = 1u << 11,
+	ATX_CAP_CRC32C_BLOCKS = 1u << 12, /* atx_crc32c_blocks */
 };
 
 struct atx_caps {

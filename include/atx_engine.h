@@ -47,6 +47,7 @@ enum atx_opcode {
 	ATX_OP_CHAIN,           /* atx_aead on a CHAIN session */
 	ATX_OP_READ,
 	ATX_OP_WRITE,
+	ATX_OP_CRC32C_BLOCKS,   /* atx_crc32c_blocks: u.mem.src, u.mem.out[len / u.mem.block], seed */
 	ATX_OP__COUNT,
 };
 
@@ -76,7 +77,8 @@ struct atx_op {
 			void *dst;
 			const void *src;
 			int c;                  /* memset */
-			uint32_t *out;          /* crc32c result */
+			uint32_t *out;          /* crc32c result (crc32c_blocks: one per block) */
+			size_t block;           /* crc32c_blocks: bytes per block */
 		} mem;
 		struct {
 			void *const *srcs;      /* xor/xor_val sources, pq data blocks */

@@ -122,6 +122,9 @@ static bool gcm_tag_ok(size_t t)
 	return t == 4 || t == 8 || (t >= 12 && t <= 16);
 }
 
+/* IEEE 1619: a data unit is at most 2^20 blocks. */
+#define XTS_MAX_UNIT ((size_t)16 << 20)
+
 int atx__params_check(const struct atx_session_params *p)
 {
 	if (!p)
@@ -134,6 +137,14 @@ int atx__params_check(const struct atx_session_params *p)
 		return -EINVAL;
 	if (p->auth_key_len && !p->auth_key)
 		return -EINVAL;
+
+	/* Data units are an XTS notion (IEEE 1619's "data unit"). */
+	if (p->data_unit_len || p->data_unit_iv_step) {
+		if (p->service != ATX_SVC_CIPHER || p->cipher != ATX_CIPHER_AES_XTS)
+			return -EINVAL;
+		if (p->data_unit_len < 16 || p->data_unit_len > XTS_MAX_UNIT)
+			return -EINVAL;
+	}
 
 	switch (p->service) {
 	case ATX_SVC_CIPHER:
@@ -306,7 +317,7 @@ static int cipher_len_check(enum atx_cipher_alg c, size_t len, size_t bs)
 		 * IEEE 1619: a data unit is at least one block; above that any
 		 * length (ciphertext stealing) up to 2^20 blocks.
 		 */
-		if (len < 16 || len > ((size_t)16 << 20))
+		if (len < 16 || len > XTS_MAX_UNIT)
 			return -EINVAL;
 		return 0;
 	}
@@ -336,6 +347,9 @@ int atx__crypto_check(const struct atx_session_params *p, enum atx_opcode op, si
 	case ATX_SVC_CHAIN:
 		if (aad_len && p->service == ATX_SVC_CIPHER)
 			return -EINVAL;
+		/* Whole data units, each of which passed the XTS rules at session creation. */
+		if (p->data_unit_len)
+			return len && len % p->data_unit_len == 0 ? 0 : -EINVAL;
 		return cipher_len_check(p->cipher, len, atx__block_size(p));
 	case ATX_SVC_HASH:
 	case ATX_SVC_MAC:

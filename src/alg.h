@@ -22,7 +22,8 @@
  * Returns 0, -EINVAL (bad key length, digest_len too long, XTS halves
  * equal, bad combination such as CHAIN without cipher or MAC or with an
  * order that does not match the direction, direction out of range, NULL
- * key with a length), or -EOPNOTSUPP (service out of range, algorithm
+ * key with a length, data units on anything but an AES-XTS CIPHER session
+ * or outside 16 bytes .. 2^20 blocks), or -EOPNOTSUPP (service out of range, algorithm
  * NONE or unknown for the service).
  */
 int atx__params_check(const struct atx_session_params *p);
@@ -32,7 +33,8 @@ int atx__params_check(const struct atx_session_params *p);
  * atx__params_check: @op matches the service, @iv_len suits the
  * algorithm, @len obeys the mode (whole blocks for ECB/CBC/3DES, XTS at
  * least one block, CCM/GCM limits, zero length only where the algorithm
- * allows it).  Returns 0 or -EINVAL.
+ * allows it, whole data units when the session has them).  Returns 0 or
+ * -EINVAL.
  */
 int atx__crypto_check(const struct atx_session_params *p, enum atx_opcode op, size_t len,
 		      size_t iv_len, size_t aad_len);

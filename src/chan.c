@@ -25,6 +25,7 @@ static const uint32_t opcode_caps[ATX_OP__COUNT] = {
 	[ATX_OP_CHAIN] = ATX_CAP_CHAIN,
 	[ATX_OP_READ] = ATX_CAP_FILEIO,
 	[ATX_OP_WRITE] = ATX_CAP_FILEIO,
+	[ATX_OP_CRC32C_BLOCKS] = ATX_CAP_CRC32C_BLOCKS,
 };
 
 uint32_t atx_opcode_cap(enum atx_opcode op)

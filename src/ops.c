@@ -77,6 +77,23 @@ struct atx_tx *atx_crc32c(struct atx_ctx *ctx, uint32_t *out, const void *src, s
 	return atx__tx_submit(ctx, tx, sub, ATX_CAP_CRC32C, NULL);
 }
 
+struct atx_tx *atx_crc32c_blocks(struct atx_ctx *ctx, uint32_t *out, const void *src, size_t len,
+				 size_t block, uint32_t seed, const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!out || !src || !block || !len || len % block))
+		return einval();
+	tx = tx_start(ctx, sub, ATX_OP_CRC32C_BLOCKS, len);
+	if (unlikely(!tx))
+		return NULL;
+	tx->op.u.mem.src = src;
+	tx->op.u.mem.out = out;
+	tx->op.u.mem.block = block;
+	tx->op.seed = seed;
+	return atx__tx_submit(ctx, tx, sub, ATX_CAP_CRC32C_BLOCKS, NULL);
+}
+
 struct atx_tx *atx_copy_crc32c(struct atx_ctx *ctx, void *dst, uint32_t *out, const void *src,
 			       size_t len, uint32_t seed, const struct atx_submit *sub)
 {

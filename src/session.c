@@ -10,13 +10,29 @@
 #include "alg.h"
 #include "atx_internal.h"
 
-int atx_probe(struct atx_ctx *ctx, const struct atx_session_params *p, int *prio, unsigned n)
+/*
+ * The caller's parameters at this library's layout: fields a caller built
+ * against an older, shorter struct does not have read as 0 (STYLE.md: the
+ * size field lets the struct grow).  The oldest layout ends at @engine.
+ */
+static int params_take(const struct atx_session_params *p, struct atx_session_params *out)
+{
+	if (!p || p->size < offsetof(struct atx_session_params, data_unit_len))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	memcpy(out, p, p->size < sizeof(*out) ? p->size : sizeof(*out));
+	out->size = sizeof(*out);
+	return 0;
+}
+
+int atx_probe(struct atx_ctx *ctx, const struct atx_session_params *up, int *prio, unsigned n)
 {
 	int best = -EOPNOTSUPP, best_prio = -1;
+	struct atx_session_params pv, *p = &pv;
 	unsigned i;
 	int ret;
 
-	if (!ctx || !p || p->size < sizeof(*p))
+	if (!ctx || params_take(up, &pv) < 0)
 		return -EINVAL;
 	ret = atx__params_check(p);
 	if (ret < 0)
@@ -60,13 +76,14 @@ static void session_destroy(struct atx_session *s)
 	free(s);
 }
 
-struct atx_session *atx_session_new(struct atx_ctx *ctx, const struct atx_session_params *p)
+struct atx_session *atx_session_new(struct atx_ctx *ctx, const struct atx_session_params *up)
 {
+	struct atx_session_params pv, *p = &pv;
 	struct atx_session *s;
 	unsigned tried = 0;
 	int idx, ret;
 
-	if (!ctx || !p || p->size < sizeof(*p)) {
+	if (!ctx || params_take(up, &pv) < 0) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -64,6 +64,8 @@ static int mac_ok(enum atx_mac_alg m, size_t key_len)
 
 int mb_sess_probe(const struct atx_session_params *p)
 {
+	if (p->data_unit_len)
+		return -EOPNOTSUPP;     /* one IV per job: multi-unit requests stay in software */
 	switch (p->service) {
 	case ATX_SVC_CIPHER:
 		return cipher_ok(p->cipher, p->key_len);

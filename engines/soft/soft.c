@@ -72,6 +72,7 @@ static int soft_exec(struct soft_lane *l, struct atx_tx *tx)
 	case ATX_OP_MEMSET:
 	case ATX_OP_CRC32C:
 	case ATX_OP_COPY_CRC32C:
+	case ATX_OP_CRC32C_BLOCKS:
 		return soft_mem_exec(op);
 	case ATX_OP_XOR:
 	case ATX_OP_XOR_VAL:
@@ -228,7 +229,7 @@ static int parse_args(const char *args, unsigned *lanes, int *inl)
 
 #define SOFT_CAPS (ATX_CAP_MEMCPY | ATX_CAP_MEMSET | ATX_CAP_CRC32C | ATX_CAP_XOR | ATX_CAP_PQ | \
 		   ATX_CAP_RAID6_RECOV | ATX_CAP_CIPHER | ATX_CAP_HASH | ATX_CAP_MAC |        \
-		   ATX_CAP_AEAD | ATX_CAP_CHAIN)
+		   ATX_CAP_AEAD | ATX_CAP_CHAIN | ATX_CAP_CRC32C_BLOCKS)
 
 static void soft_detach(struct atx_engine *e);
 

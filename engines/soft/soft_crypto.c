@@ -19,7 +19,8 @@
  * a 16-byte buffer, so EVP never holds a partial block and every update
  * writes exactly what it read.  XTS (each EVP update is a complete data
  * unit) and CCM (one-shot) need the payload contiguous: a split list is
- * gathered into the lane's scratch buffer.
+ * gathered into the lane's scratch buffer.  An XTS session with data
+ * units runs one update per unit, re-initing only the tweak in between.
  *
  * AEAD decryption never writes unverified plaintext to the caller:
  * OpenSSL's GCM and ChaCha20-Poly1305 check the tag only at Final, and
@@ -27,6 +28,7 @@
  * scratch buffer and is copied to dst only once the tag matched.  The
  * scratch is wiped after every use because it held plaintext.
  */
+#include <endian.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -66,6 +68,8 @@ struct soft_sess {
 	int enc;                /* 1 encrypt / compute, 0 decrypt / verify */
 	size_t bs;              /* block size a cipher update must respect */
 	size_t dlen;            /* digest / tag bytes */
+	size_t du_len;          /* XTS data unit bytes, 0 = one unit per request */
+	uint64_t du_step;       /* tweak advance per data unit */
 	EVP_CIPHER *cipher;
 	EVP_MD *md;
 	EVP_MAC *mac;
@@ -277,7 +281,8 @@ static int cipher_sg(EVP_CIPHER_CTX *c, size_t bs, struct sg_cur *s, struct sg_c
  */
 static int oneshot_sg(struct soft_lane *l, const struct iovec *src, unsigned src_cnt,
 		      const struct iovec *dst, unsigned dst_cnt, size_t len, size_t *used,
-		      int (*fn)(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t n))
+		      int (*fn)(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t n,
+				const void *arg), const void *arg)
 {
 	uint8_t *in = sg_flat(src, src_cnt, len), *out = sg_flat(dst, dst_cnt, len), *buf;
 	struct sg_cur cur;
@@ -297,7 +302,7 @@ static int oneshot_sg(struct soft_lane *l, const struct iovec *src, unsigned src
 		if (!out)
 			out = buf;
 	}
-	rc = fn(l->cctx, out, in, len);
+	rc = fn(l->cctx, out, in, len, arg);
 	if (rc)
 		return rc;
 	if (out == l->scratch && *used) {
@@ -308,7 +313,8 @@ static int oneshot_sg(struct soft_lane *l, const struct iovec *src, unsigned src
 	return 0;
 }
 
-static int evp_update_fn(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t n)
+static int evp_update_fn(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t n,
+			 const void *arg)
 {
 	int outl = 0;
 
@@ -320,6 +326,53 @@ static int evp_update_fn(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, siz
 	return 0;
 }
 
+/* XTS data units: where unit i's tweak starts and how far it moves per unit. */
+struct xts_units {
+	const uint8_t *iv;      /* the first unit's tweak */
+	size_t unit;
+	uint64_t step;
+	int enc;
+};
+
+/*
+ * Each unit is a complete XTS message under its own tweak: re-init only
+ * the IV of the keyed context (no fresh context: PERF.md, 170-250 ns),
+ * then one update.  The tweak is a 128-bit little-endian counter
+ * (dm-crypt plain64 uses its low 64 bits; the add carries anyway).
+ */
+static int xts_units_fn(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t n,
+			const void *arg)
+{
+	const struct xts_units *u = arg;
+	uint64_t lo, hi;
+	uint8_t tw[16];
+	int rc = 0;
+
+	memcpy(&lo, u->iv, 8);
+	memcpy(&hi, u->iv + 8, 8);
+	lo = le64toh(lo);
+	hi = le64toh(hi);
+	for (; n; n -= u->unit, in += u->unit, out += u->unit) {
+		uint64_t t;
+
+		t = htole64(lo);
+		memcpy(tw, &t, 8);
+		t = htole64(hi);
+		memcpy(tw + 8, &t, 8);
+		if (EVP_CipherInit_ex2(c, NULL, NULL, tw, u->enc, NULL) != 1) {
+			rc = -EIO;
+			break;
+		}
+		rc = evp_update_fn(c, out, in, u->unit, NULL);
+		if (rc)
+			break;
+		hi += lo + u->step < lo;
+		lo += u->step;
+	}
+	OPENSSL_cleanse(tw, sizeof(tw));
+	return rc;
+}
+
 /* ---- services ---- */
 
 static int do_cipher(struct soft_sess *ss, struct soft_lane *l, const struct atx_op *op)
@@ -329,15 +382,25 @@ static int do_cipher(struct soft_sess *ss, struct soft_lane *l, const struct atx
 	size_t used = 0;
 	int rc;
 
+	op_lists(op, &dst, &dst_cnt);
+	if (ss->du_len) {
+		/* The length is whole units (atx__crypto_check); each unit re-inits its IV. */
+		struct xts_units u = { op->u.crypto.iv, ss->du_len, ss->du_step, ss->enc };
+
+		rc = oneshot_sg(l, op->u.crypto.src, op->u.crypto.src_cnt, dst, dst_cnt, op->len,
+				&used, xts_units_fn, &u);
+		if (used)
+			lane_scratch_done(l, used);
+		return rc;
+	}
 	/* Re-init with the IV only: the key schedule stays. */
 	if (EVP_CipherInit_ex2(l->cctx, NULL, NULL, op->iv_len ? op->u.crypto.iv : NULL,
 			       ss->enc, NULL) != 1)
 		return -EIO;
-	op_lists(op, &dst, &dst_cnt);
 
 	if (ss->calg == ATX_CIPHER_AES_XTS) {
 		rc = oneshot_sg(l, op->u.crypto.src, op->u.crypto.src_cnt, dst, dst_cnt, op->len,
-				&used, evp_update_fn);
+				&used, evp_update_fn, NULL);
 		if (used)
 			lane_scratch_done(l, used);
 		return rc;
@@ -463,7 +526,8 @@ static int do_chain(struct soft_sess *ss, struct soft_lane *l, const struct atx_
 	return rc;
 }
 
-static int ccm_update_fn(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t n)
+static int ccm_update_fn(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t n,
+			 const void *arg)
 {
 	int outl = 0;
 
@@ -516,12 +580,12 @@ static int do_aead(struct soft_sess *ss, struct soft_lane *l, const struct atx_o
 		if (ccm) {
 			if (len) {
 				rc = oneshot_sg(l, op->u.crypto.src, op->u.crypto.src_cnt, dst,
-						dst_cnt, len, &used, ccm_update_fn);
+						dst_cnt, len, &used, ccm_update_fn, NULL);
 				if (used)
 					lane_scratch_done(l, used);
 			} else {
 				/* The payload call computes the tag even when empty. */
-				rc = ccm_update_fn(l->cctx, &dummy, &dummy, 0);
+				rc = ccm_update_fn(l->cctx, &dummy, &dummy, 0, NULL);
 			}
 			if (rc)
 				return rc == -EBADMSG ? -EIO : rc;
@@ -557,7 +621,7 @@ static int do_aead(struct soft_sess *ss, struct soft_lane *l, const struct atx_o
 			}
 			in = buf;
 		}
-		rc = ccm_update_fn(l->cctx, buf, in, len);
+		rc = ccm_update_fn(l->cctx, buf, in, len, NULL);
 		if (rc)
 			goto out_wipe;
 	} else {
@@ -782,6 +846,8 @@ int soft_crypto_session_new(const struct atx_session_params *p, unsigned nlanes,
 	ss->enc = p->dir == ATX_ENCRYPT;
 	ss->bs = atx__block_size(p);
 	ss->dlen = atx__digest_len(p);
+	ss->du_len = p->data_unit_len;
+	ss->du_step = p->data_unit_iv_step ? p->data_unit_iv_step : 1;
 
 	if (ss->aalg == ATX_AEAD_AES_CCM) {
 		memcpy(ss->ccm_key, p->key, p->key_len);

@@ -267,8 +267,15 @@ static void vc_detach(struct atx_engine *e)
 static int vc_probe_session(struct atx_engine *e, const struct atx_session_params *p)
 {
 	struct vc_engine *ve = atx_engine_priv(e);
-	int err = atx__vc_probe(&ve->dev, p);
+	int err;
 
+	/*
+	 * virtio-crypto's cipher request has one IV per request and no data
+	 * unit size: a multi-unit XTS request cannot be expressed.
+	 */
+	if (p->data_unit_len)
+		return -EOPNOTSUPP;
+	err = atx__vc_probe(&ve->dev, p);
 	return err ? err : ATX_PRIO_HARDWARE;
 }
 

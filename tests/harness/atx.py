@@ -49,7 +49,7 @@ F_ACK = 1
 MAX_DIGEST_LEN = 64
 
 CAP_NAMES = ["memcpy", "memset", "crc32c", "xor", "pq", "cipher", "hash", "mac",
-             "aead", "chain", "fileio", "raid6_recov"]
+             "aead", "chain", "fileio", "raid6_recov", "crc32c_blocks"]
 
 _HASH_LEN = {HASH_SHA1: 20, HASH_SHA224: 28, HASH_SHA256: 32, HASH_SHA384: 48,
              HASH_SHA512: 64, HASH_SHA3_256: 32}
@@ -98,7 +98,8 @@ class _Params(ctypes.Structure):
                 ("chain_order", ctypes.c_int), ("key", ctypes.c_void_p),
                 ("key_len", ctypes.c_size_t), ("auth_key", ctypes.c_void_p),
                 ("auth_key_len", ctypes.c_size_t), ("digest_len", ctypes.c_size_t),
-                ("flags", ctypes.c_uint), ("engine", ctypes.c_char_p)]
+                ("flags", ctypes.c_uint), ("engine", ctypes.c_char_p),
+                ("data_unit_len", ctypes.c_size_t), ("data_unit_iv_step", ctypes.c_uint64)]
 
 
 class _Iovec(ctypes.Structure):
@@ -178,6 +179,8 @@ def lib():
     fn("atx_aead", P, P, P, VP, VP, SZ, VP, SZ, VP, SZ, VP, ctypes.POINTER(_Submit))
     fn("atx_memcpy", P, P, VP, VP, SZ, ctypes.POINTER(_Submit))
     fn("atx_crc32c", P, P, ctypes.POINTER(ctypes.c_uint32), VP, SZ, ctypes.c_uint32,
+       ctypes.POINTER(_Submit))
+    fn("atx_crc32c_blocks", P, P, ctypes.POINTER(ctypes.c_uint32), VP, SZ, SZ, ctypes.c_uint32,
        ctypes.POINTER(_Submit))
     fn("atx_wait", I, P)
     fn("atx_tx_ack", I, P)
@@ -356,6 +359,15 @@ class Context:
         self._run(self._L.atx_crc32c(self._h, ctypes.byref(out), src.addr, len(data),
                                      seed, None), "crc32c")
         return out.value
+
+    def crc32c_blocks(self, data, block, seed=0, offset=0):
+        """CRC-32C of every block bytes of data (atx_crc32c_blocks): a list."""
+        src = _Buf(len(data), offset, data)
+        n = len(data) // block if block else 0
+        out = (ctypes.c_uint32 * max(n, 1))()
+        self._run(self._L.atx_crc32c_blocks(self._h, out, src.addr, len(data), block,
+                                            seed, None), "crc32c_blocks")
+        return list(out)[:n]
 
 
 def _params(alg=None, key=b"", encrypt=True, digest_len=0, engine=None, key_len=None,

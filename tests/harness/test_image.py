@@ -439,6 +439,16 @@ def test_big_chunks_small_queue(work):
     check_image(d / "e", key, plain)
 
 
+def test_image_bench_smoke(tmp_path):
+    """atx image bench runs every row on a small file, prints the table and cleans up."""
+    r = run("bench", "--size", 8, "--rounds", 1, "--dir", tmp_path, "--lanes", "0,1")
+    assert r.returncode == 0, r.stderr
+    for row in ("compute (XTS + crc32c", "hand io_uring read->compute->write",
+                "atx image, lanes 0", "atx image, lanes 1", "io ceiling / compute"):
+        assert row in r.stdout, (row, r.stdout)
+    assert os.listdir(tmp_path) == [], "bench left files behind"
+
+
 def test_run_demo_script(tmp_path):
     """`make run` (tools/run-demo.sh) on a small image, in a private directory."""
     script = os.path.join(os.path.dirname(__file__), "..", "..", "tools", "run-demo.sh")

@@ -271,6 +271,52 @@ static void test_oversize(void **state)
 	daemon_stop(&d);
 }
 
+/*
+ * virtio-crypto has one IV per request and no data unit size: a pinned
+ * XTS session with data units is declined at probe (EOPNOTSUPP), an
+ * unpinned one goes to the software engine, and the same session without
+ * data units still lands on the device.
+ */
+static void test_data_units_declined(void **state)
+{
+	struct daemon d;
+	uint8_t key[64];
+	int prio[8] = { 0 };
+
+	if (!vcryptod[0] && !find_vcryptod())
+		skip();
+	assert_int_equal(daemon_start(&d, NULL, -1), 0);
+	struct atx_ctx *ctx = ctx_with(d.spec);
+	for (int i = 0; i < 64; i++)
+		key[i] = (uint8_t)(i * 3 + 1);
+	struct atx_session_params p = {
+		.size = sizeof(p), .service = ATX_SVC_CIPHER, .cipher = ATX_CIPHER_AES_XTS,
+		.key = key, .key_len = 64, .engine = "virtio0",
+		.data_unit_len = 4096, .data_unit_iv_step = 8,
+	};
+	int vi = -1;
+
+	for (unsigned i = 0; i < atx_engine_count(ctx); i++)
+		if (!strcmp(atx_engine_name(ctx, i), "virtio0"))
+			vi = (int)i;
+	assert_true(vi >= 0);
+	errno = 0;
+	assert_null(atx_session_new(ctx, &p));
+	assert_int_equal(errno, EOPNOTSUPP);
+	p.engine = NULL;
+	assert_true(atx_probe(ctx, &p, prio, 8) >= 0);
+	assert_int_equal(prio[vi], -EOPNOTSUPP);
+	struct atx_session *s = atx_session_new(ctx, &p);
+	assert_non_null(s);
+	assert_string_equal(atx_session_engine(s), "soft");
+	atx_session_free(s);
+	s = xts_session(ctx, key, 64);  /* no data units: the device takes it */
+	assert_string_equal(atx_session_engine(s), "virtio0");
+	atx_session_free(s);
+	atx_ctx_free(ctx);
+	daemon_stop(&d);
+}
+
 /* ---- benchmark: XTS-256 4 KiB at queue depth 128 ---- */
 
 struct bench {
@@ -509,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_status_table),
 		cmocka_unit_test(test_small_ring_backpressure),
 		cmocka_unit_test(test_oversize),
+		cmocka_unit_test(test_data_units_declined),
 		cmocka_unit_test(test_zero_copy_buffers),
 		cmocka_unit_test(test_bench_xts_qd128),
 		cmocka_unit_test(test_bench_xts_qd128_zero_copy),

@@ -8,16 +8,24 @@
  * The work runs as descriptor chains through libatx, one chain per chunk
  * of sectors, at most --queue-depth chunks in flight:
  *
- *   encrypt: read -> cipher[i] (in place) -> tag[i] -> join -> write data
- *                                                           \-> write tags
- *   decrypt: read data -> {tag[i] || cipher[i] (to a 2nd buffer)} -+-> join
- *            read tags -------------------------------------------/
+ *   encrypt: read -> cipher (in place) -> tags -> write data
+ *                                             \-> write tags
+ *   decrypt: read data -> {tags || cipher (to a 2nd buffer)} -+-> join
+ *            read tags --------------------------------------/
  *            join's callback compares the tags and only then submits the
  *            write of the plaintext (or refuses it).
- *   verify:  like decrypt without the ciphers and the write.
+ *   verify:  like decrypt without the cipher and the write.
  *
- * The library allows 16 parents per descriptor, so a chunk's sectors are
- * joined through a small tree of atx_trigger_callback() descriptors.
+ * "cipher" is one descriptor for the whole chunk: an XTS session with data
+ * units of one sector, the tweak advancing by the IV convention's step per
+ * sector.  An engine that cannot split a request into data units (the
+ * virtio-crypto engine) declines such a session; then the chunk gets one
+ * cipher per sector, joined before the tags.  crc32c tags are one
+ * atx_crc32c_blocks descriptor per chunk; HMAC-SHA256 tags one MAC per
+ * sector (each is keyed over LE64(sector) || ciphertext).
+ *
+ * The library allows 16 parents per descriptor, so per-sector descriptors
+ * are joined through a small tree of atx_trigger_callback() descriptors.
  * A failed parent cancels its dependents only after every parent settled,
  * so the join's completion means the chunk's buffers are quiet again.
  */
@@ -45,6 +53,9 @@
 #include "atx.h"
 #include "cmds.h"
 #include "image_fmt.h"
+
+/* image_bench.c: `atx image bench` */
+int cmd_image_bench(int argc, char **argv, const char *self);
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 /* crc32c tags are written straight from the uint32_t the library fills. */
@@ -233,6 +244,7 @@ struct img_job {
 	enum img_mode mode;
 	struct atx_ctx *ctx;
 	struct atx_session *cipher;
+	bool du;                /* cipher has data units: one request per chunk */
 	struct atx_session *mac;
 	struct img_hdr hdr;
 	int in_fd;
@@ -244,6 +256,8 @@ struct img_job {
 	unsigned spc;           /* sectors per chunk */
 	unsigned qd;
 	struct chunk *chunks;
+	uint8_t *arena;         /* every chunk's data buffers, registered with the ring */
+	size_t arena_len;
 	unsigned inflight;
 	uint64_t next_sec;
 	uint64_t done_bytes;
@@ -395,13 +409,84 @@ static struct atx_tx *join(struct img_job *j, struct atx_tx **t, unsigned n,
 	return t[0];
 }
 
+/*
+ * The cipher step(s) of a chunk, each depending on @dep: one descriptor
+ * over the chunk with data units, else one per sector into t[0..nsec).
+ * Returns the number of descriptors in t, or -errno.
+ */
+static int chunk_cipher(struct img_job *j, struct chunk *c, uint8_t *dst, const uint8_t *src,
+			struct atx_tx *dep, struct atx_tx **t)
+{
+	const struct img_hdr *h = &j->hdr;
+	size_t ss = h->sector_size;
+	struct atx_submit s = { .depend_tx = dep };
+	uint8_t tweak[16];
+	unsigned i;
+
+	if (j->du) {
+		/* The request's IV is the first sector's tweak; the session steps it. */
+		img_tweak(tweak, img_iv_sector(h, c->sec));
+		t[0] = atx_cipher(j->ctx, j->cipher, dst, src, (size_t)c->nsec * ss, tweak, &s);
+		return t[0] ? 1 : -errno;
+	}
+	for (i = 0; i < c->nsec; i++) {
+		img_tweak(tweak, img_iv_sector(h, c->sec + i));
+		t[i] = atx_cipher(j->ctx, j->cipher, dst + i * ss, src + i * ss, ss, tweak, &s);
+		if (!t[i])
+			return -errno;
+	}
+	return (int)c->nsec;
+}
+
+/*
+ * The integrity step(s) of a chunk over @data, after @dep (or, with @deps,
+ * after per-sector parent deps[i] for sector i), into @out.  Returns the
+ * number of descriptors put in t (0 without integrity), or -errno.
+ */
+static int chunk_tags(struct img_job *j, struct chunk *c, const uint8_t *data, uint8_t *out,
+		      struct atx_tx *dep, struct atx_tx *const *deps, struct atx_tx **t)
+{
+	const struct img_hdr *h = &j->hdr;
+	size_t ss = h->sector_size, ts = h->tag_size;
+	unsigned i;
+
+	switch (h->integrity) {
+	case IMG_INTEG_CRC32C: {
+		struct atx_submit s = { .depend_tx = dep };
+
+		t[0] = atx_crc32c_blocks(j->ctx, (uint32_t *)out, data, (size_t)c->nsec * ss, ss, 0,
+					 &s);
+		return t[0] ? 1 : -errno;
+	}
+	case IMG_INTEG_HMAC_SHA256:
+		for (i = 0; i < c->nsec; i++) {
+			struct atx_submit s = { .depend_tx = deps ? deps[i] : dep };
+			struct atx_crypto_op op = {
+				.size = sizeof(op),
+				.src = c->iov + 2 * i,
+				.src_cnt = 2,
+				.digest = out + i * ts,
+			};
+
+			c->snum[i] = htole64(c->sec + i);
+			c->iov[2 * i] = (struct iovec){ &c->snum[i], 8 };
+			c->iov[2 * i + 1] = (struct iovec){ (void *)(data + i * ss), ss };
+			t[i] = atx_crypto(j->ctx, j->mac, &op, &s);
+			if (!t[i])
+				return -errno;
+		}
+		return (int)c->nsec;
+	default:
+		return 0;
+	}
+}
+
 static int chunk_submit_encrypt(struct img_job *j, struct chunk *c)
 {
 	const struct img_hdr *h = &j->hdr;
 	size_t ss = h->sector_size, ts = h->tag_size;
 	struct atx_tx *rd, *last, **t = c->txs;
-	unsigned i;
-	uint8_t tweak[16];
+	int n, m;
 
 	if (c->plen < (size_t)c->nsec * ss)
 		memset(c->buf + c->plen, 0, (size_t)c->nsec * ss - c->plen);
@@ -410,42 +495,28 @@ static int chunk_submit_encrypt(struct img_job *j, struct chunk *c)
 	rd = atx_read(j->ctx, j->in_fd, c->buf, c->plen, c->sec * ss, &rs);
 	if (!rd)
 		return -errno;
-	for (i = 0; i < c->nsec; i++) {
-		uint8_t *p = c->buf + i * ss;
-		struct atx_submit s = { .depend_tx = rd };
-		struct atx_tx *ct;
-
-		img_tweak(tweak, img_iv_sector(h, c->sec + i));
-		ct = atx_cipher(j->ctx, j->cipher, p, p, ss, tweak, &s);
-		if (!ct)
+	n = chunk_cipher(j, c, c->buf, c->buf, rd, t);
+	if (n < 0)
+		return n;
+	if (h->integrity == IMG_INTEG_HMAC_SHA256 && n > 1) {
+		/* Each sector's MAC waits for that sector's cipher only. */
+		m = chunk_tags(j, c, c->buf, c->tags, NULL, t, t);
+		if (m < 0)
+			return m;
+		n = m;
+	} else {
+		/* crc32c blocks cover the chunk: after all of its ciphers. */
+		last = n > 1 ? join(j, t, (unsigned)n, NULL, NULL) : t[0];
+		if (!last)
 			return -errno;
-		struct atx_submit ds = { .depend_tx = ct };
-
-		switch (h->integrity) {
-		case IMG_INTEG_CRC32C:
-			t[i] = atx_crc32c(j->ctx, (uint32_t *)(c->tags + i * ts), p, ss, 0, &ds);
-			break;
-		case IMG_INTEG_HMAC_SHA256: {
-			struct atx_crypto_op op = {
-				.size = sizeof(op),
-				.src = c->iov + 2 * i,
-				.src_cnt = 2,
-				.digest = c->tags + i * ts,
-			};
-
-			c->snum[i] = htole64(c->sec + i);
-			c->iov[2 * i] = (struct iovec){ &c->snum[i], 8 };
-			c->iov[2 * i + 1] = (struct iovec){ p, ss };
-			t[i] = atx_crypto(j->ctx, j->mac, &op, &ds);
-			break;
-		}
-		default:
-			t[i] = ct;
-		}
-		if (!t[i])
-			return -errno;
+		m = chunk_tags(j, c, c->buf, c->tags, last, NULL, t);
+		if (m < 0)
+			return m;
+		n = m ? m : 1;
+		if (!m)
+			t[0] = last;
 	}
-	last = join(j, t, c->nsec, NULL, NULL);
+	last = n > 1 ? join(j, t, (unsigned)n, NULL, NULL) : t[0];
 	if (!last)
 		return -errno;
 	struct atx_submit ws = { .flags = ATX_F_ACK, .depend_tx = last, .cb = write_done, .cb_arg = c };
@@ -468,8 +539,8 @@ static int chunk_submit_check(struct img_job *j, struct chunk *c)
 	const struct img_hdr *h = &j->hdr;
 	size_t ss = h->sector_size, ts = h->tag_size;
 	struct atx_tx *rd, **t = c->txs;
-	unsigned i, n = 0;
-	uint8_t tweak[16];
+	unsigned n = 0;
+	int m;
 	struct atx_submit rs = { .cb = read_done, .cb_arg = c };
 
 	rd = atx_read(j->ctx, j->in_fd, c->buf, c->nsec * ss, h->data_offset + c->sec * ss, &rs);
@@ -481,39 +552,15 @@ static int chunk_submit_check(struct img_job *j, struct chunk *c)
 		if (!t[n++])
 			return -errno;
 	}
-	for (i = 0; i < c->nsec; i++) {
-		uint8_t *p = c->buf + i * ss;
-		struct atx_submit s = { .depend_tx = rd };
-
-		switch (h->integrity) {
-		case IMG_INTEG_CRC32C:
-			t[n] = atx_crc32c(j->ctx, (uint32_t *)(c->calc + i * ts), p, ss, 0, &s);
-			break;
-		case IMG_INTEG_HMAC_SHA256: {
-			struct atx_crypto_op op = {
-				.size = sizeof(op),
-				.src = c->iov + 2 * i,
-				.src_cnt = 2,
-				.digest = c->calc + i * ts,
-			};
-
-			c->snum[i] = htole64(c->sec + i);
-			c->iov[2 * i] = (struct iovec){ &c->snum[i], 8 };
-			c->iov[2 * i + 1] = (struct iovec){ p, ss };
-			t[n] = atx_crypto(j->ctx, j->mac, &op, &s);
-			break;
-		}
-		default:
-			t[n] = NULL;
-		}
-		if (ts && !t[n++])
-			return -errno;
-		if (j->mode == MODE_DECRYPT) {
-			img_tweak(tweak, img_iv_sector(h, c->sec + i));
-			t[n] = atx_cipher(j->ctx, j->cipher, c->out + i * ss, p, ss, tweak, &s);
-			if (!t[n++])
-				return -errno;
-		}
+	m = chunk_tags(j, c, c->buf, c->calc, rd, NULL, t + n);
+	if (m < 0)
+		return m;
+	n += (unsigned)m;
+	if (j->mode == MODE_DECRYPT) {
+		m = chunk_cipher(j, c, c->out, c->buf, rd, t + n);
+		if (m < 0)
+			return m;
+		n += (unsigned)m;
 	}
 	if (n == 0)             /* verify without integrity is refused earlier */
 		return -EINVAL;
@@ -564,15 +611,23 @@ static int chunks_alloc(struct img_job *j)
 	size_t ss = j->hdr.sector_size, ts = j->hdr.tag_size ? j->hdr.tag_size : 4;
 	unsigned i;
 
+	size_t clen = (size_t)j->spc * ss;
+	unsigned per = j->mode == MODE_DECRYPT ? 2 : 1;
+
 	j->chunks = calloc(j->qd, sizeof(*j->chunks));
 	if (!j->chunks)
+		return -ENOMEM;
+	/* One allocation, so one registered region covers every data buffer. */
+	j->arena_len = clen * per * j->qd;
+	j->arena = alloc_aligned(4096, j->arena_len);
+	if (!j->arena)
 		return -ENOMEM;
 	for (i = 0; i < j->qd; i++) {
 		struct chunk *c = &j->chunks[i];
 
 		c->job = j;
-		c->buf = alloc_aligned(4096, j->spc * ss);
-		c->out = j->mode == MODE_DECRYPT ? alloc_aligned(4096, j->spc * ss) : NULL;
+		c->buf = j->arena + clen * per * i;
+		c->out = j->mode == MODE_DECRYPT ? c->buf + clen : NULL;
 		c->tags = alloc_aligned(64, j->spc * ts);
 		c->calc = alloc_aligned(64, j->spc * ts);
 		c->snum = calloc(j->spc, sizeof(*c->snum));
@@ -594,13 +649,6 @@ static void chunks_free(struct img_job *j)
 	for (i = 0; i < j->qd; i++) {
 		struct chunk *c = &j->chunks[i];
 
-		/* Plaintext and ciphertext of the image: do not leave them in freed memory. */
-		if (c->buf)
-			OPENSSL_cleanse(c->buf, (size_t)j->spc * j->hdr.sector_size);
-		if (c->out)
-			OPENSSL_cleanse(c->out, (size_t)j->spc * j->hdr.sector_size);
-		free(c->buf);
-		free(c->out);
 		free(c->tags);
 		free(c->calc);
 		free(c->snum);
@@ -609,6 +657,12 @@ static void chunks_free(struct img_job *j)
 	}
 	free(j->chunks);
 	j->chunks = NULL;
+	/* Plaintext and ciphertext of the image: do not leave them in freed memory. */
+	if (j->arena) {
+		OPENSSL_cleanse(j->arena, j->arena_len);
+		free(j->arena);
+		j->arena = NULL;
+	}
 }
 
 /* Drive the chains: keep up to qd chunks in flight until done or failed. */
@@ -685,6 +739,7 @@ static void usage(FILE *f)
 	      "       atx image decrypt -i IMAGE -o PLAIN --key-file KEY [--force] [options]\n"
 	      "       atx image verify  -i IMAGE [--key-file KEY] [options]\n"
 	      "       atx image info    IMAGE\n"
+	      "       atx image bench   [--size MiB] [--dir DIR] [--rounds N] (see atx image bench -h)\n"
 	      "options:\n"
 	      "  --key-file F        raw key: 64 bytes = AES-256-XTS, 32 = AES-128-XTS\n"
 	      "  --sector-size N     4096 (default) or 512 (encrypt)\n"
@@ -1037,9 +1092,22 @@ static int cmd_run(const struct img_opts *o)
 			.key = key,
 			.key_len = key_len,
 			.engine = sess_engine,
+			/* One request per chunk, one XTS data unit per sector. */
+			.data_unit_len = h->sector_size,
+			.data_unit_iv_step = img_iv_sector(h, 1),
 		};
 
-		j.cipher = atx_session_new(j.ctx, &sp);
+		/* ATX_IMAGE_PER_SECTOR=1: the per-sector path, for `atx image bench`. */
+		j.cipher = getenv("ATX_IMAGE_PER_SECTOR") ? NULL : atx_session_new(j.ctx, &sp);
+		if (!j.cipher && getenv("ATX_IMAGE_PER_SECTOR"))
+			errno = EOPNOTSUPP;
+		j.du = j.cipher != NULL;
+		if (!j.cipher && errno == EOPNOTSUPP) {
+			/* The engine has no data units (virtio-crypto): a request per sector. */
+			sp.data_unit_len = 0;
+			sp.data_unit_iv_step = 0;
+			j.cipher = atx_session_new(j.ctx, &sp);
+		}
 		if (!j.cipher) {
 			err("cannot create the AES-XTS session%s%s: %s", sess_engine ? " on " : "",
 			    sess_engine ? sess_engine : "", strerror(errno));
@@ -1081,6 +1149,16 @@ static int cmd_run(const struct img_opts *o)
 	if (chunks_alloc(&j)) {
 		err("out of memory for %u chunks of %u sectors", j.qd, j.spc);
 		goto out_chunks;
+	}
+	/*
+	 * Registered (fixed) buffers spare the kernel mapping the pages per
+	 * read/write.  Optional: over RLIMIT_MEMLOCK or 1 GiB it just fails.
+	 * ATX_IMAGE_NO_FIXED=1 leaves them out (for `atx image bench`).
+	 */
+	if (!getenv("ATX_IMAGE_NO_FIXED")) {
+		struct iovec av = { j.arena, j.arena_len };
+
+		atx_ctx_register_buffers(j.ctx, &av, 1);
 	}
 
 	if (o->out) {
@@ -1186,6 +1264,8 @@ int cmd_image(int argc, char **argv)
 		return sub ? EXIT_OK : EXIT_ERR;
 	}
 	sub_name = sub;
+	if (!strcmp(sub, "bench"))
+		return cmd_image_bench(argc - 1, argv + 1, "/proc/self/exe");
 	if (!strcmp(sub, "encrypt"))
 		o.mode = MODE_ENCRYPT;
 	else if (!strcmp(sub, "decrypt"))
