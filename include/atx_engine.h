@@ -77,8 +77,8 @@ struct atx_op {
 			void *dst;
 			const void *src;
 			int c;                  /* memset */
+			uint32_t block;         /* crc32c_blocks: bytes per block */
 			uint32_t *out;          /* crc32c result (crc32c_blocks: one per block) */
-			size_t block;           /* crc32c_blocks: bytes per block */
 		} mem;
 		struct {
 			void *const *srcs;      /* xor/xor_val sources, pq data blocks */

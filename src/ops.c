@@ -82,14 +82,14 @@ struct atx_tx *atx_crc32c_blocks(struct atx_ctx *ctx, uint32_t *out, const void 
 {
 	struct atx_tx *tx;
 
-	if (unlikely(!out || !src || !block || !len || len % block))
+	if (unlikely(!out || !src || !block || block > UINT32_MAX || !len || len % block))
 		return einval();
 	tx = tx_start(ctx, sub, ATX_OP_CRC32C_BLOCKS, len);
 	if (unlikely(!tx))
 		return NULL;
 	tx->op.u.mem.src = src;
 	tx->op.u.mem.out = out;
-	tx->op.u.mem.block = block;
+	tx->op.u.mem.block = (uint32_t)block;
 	tx->op.seed = seed;
 	return atx__tx_submit(ctx, tx, sub, ATX_CAP_CRC32C_BLOCKS, NULL);
 }
