@@ -423,33 +423,17 @@ static unsigned reap_cqes(struct atx_ctx *ctx)
 #ifndef ATX_POLL_BUDGET
 #define ATX_POLL_BUDGET 64
 #endif
-#ifndef ATX_POLL_SLICE
-#define ATX_POLL_SLICE 4
-#endif
 
-static int poll_chans(struct atx_ctx *ctx, int *done)
+static int poll_chans(struct atx_ctx *ctx)
 {
 	unsigned i;
 	int n = 0;
 
 	for (i = 0; i < ctx->nchans; i++) {
 		struct atx_chan *chan = ctx->chans[i];
-		int k, m = 0;
 
-		if (!(chan->flags & ATX_CHAN_F_POLL) || !chan->inflight)
-			continue;
-		/*
-		 * In small slices, each followed by its completions: the
-		 * descriptors and the payload a step just touched are still in
-		 * L1 when the core completes them and the callback runs.
-		 */
-		do {
-			k = chan->eng->ops->poll(chan, ATX_POLL_SLICE);
-			m += k;
-			if (k > 0)
-				*done += atx__process_done(ctx);
-		} while (k == ATX_POLL_SLICE && m < ATX_POLL_BUDGET && chan->inflight);
-		n += m;
+		if ((chan->flags & ATX_CHAN_F_POLL) && chan->inflight)
+			n += chan->eng->ops->poll(chan, ATX_POLL_BUDGET);
 	}
 	return n;
 }
@@ -473,12 +457,11 @@ static int loop_pass(struct atx_ctx *ctx)
 		int n, np;
 
 		atx__issue(ctx);
-		n = 0;
-		np = poll_chans(ctx, &n);
+		np = poll_chans(ctx);
 		reap_remote(ctx);
 		if (io_uring_cq_ready(&ctx->ring))
 			reap_cqes(ctx);
-		n += atx__process_done(ctx);
+		n = atx__process_done(ctx);
 		total += n;
 		if (!n && !np && !ctx->dirty)
 			break;
