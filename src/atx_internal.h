@@ -363,6 +363,19 @@ static inline void atx__chan_ready(struct atx_ctx *ctx, struct atx_chan *chan, s
 	}
 }
 
+/* Make @tx wait for @p (an edge must be free). */
+static inline void atx__link_child(struct atx_ctx *ctx, struct atx_tx *p, struct atx_tx *tx)
+{
+	struct atx_edge *e = ctx->free_edge;
+
+	ctx->free_edge = e->next;
+	ctx->nfree_edges--;
+	e->child = tx;
+	e->next = p->children;
+	p->children = e;
+	tx->nwait++;
+}
+
 /*
  * Link @tx below its parents, pick its channel and queue it (see
  * atx__tx_submit_slow).  Inline here: the step of a chain whose one
@@ -374,7 +387,6 @@ static inline struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *
 					    struct atx_engine *eng)
 {
 	struct atx_chan *chan;
-	struct atx_edge *e;
 	struct atx_tx *p;
 	int err;
 
@@ -390,13 +402,7 @@ static inline struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *
 
 	tx->chan = chan;
 	p->flags |= TXF_ACKED;
-	e = ctx->free_edge;
-	ctx->free_edge = e->next;
-	ctx->nfree_edges--;
-	e->child = tx;
-	e->next = p->children;
-	p->children = e;
-	tx->nwait = 1;
+	atx__link_child(ctx, p, tx);
 	ctx->outstanding++;
 	if ((p->state == TX_READY || p->state == TX_INFLIGHT) &&
 	    (chan->flags & ATX_CHAN_F_IN_ORDER) && !chan->blocked) {

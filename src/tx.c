@@ -142,7 +142,6 @@ struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
 	fence = npend > 0 && npend <= ATX_FENCE_MAX;
 	for (i = 0; i < np; i++) {
 		struct atx_tx *p = parents[i];
-		struct atx_edge *e;
 
 		p->flags |= TXF_ACKED;
 		if (p->state == TX_DONE) {
@@ -151,13 +150,7 @@ struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
 			atx__tx_maybe_recycle(ctx, p);
 			continue;
 		}
-		e = ctx->free_edge;
-		ctx->free_edge = e->next;
-		ctx->nfree_edges--;
-		e->child = tx;
-		e->next = p->children;
-		p->children = e;
-		tx->nwait++;
+		atx__link_child(ctx, p, tx);
 		if (fence && !can_fence(p, chan))
 			fence = false;
 		if (nf < ATX_FENCE_MAX)
