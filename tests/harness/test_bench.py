@@ -56,6 +56,13 @@ def test_sweep_is_a_cross_product(atx_bin):
                    for q in (1, 16)}
 
 
+def test_workers_only(atx_bin):
+    """soft:workers=N runs on worker lanes alone: no inline lane exists."""
+    rows = bench_json(atx_bin, "--ops", "300", "-w", "xts-enc,crc32c,copy", "-q", "8",
+                      "-e", "soft:workers=2")
+    assert rows[0]["engine"] == "soft:workers=2"
+
+
 def test_op_count(atx_bin):
     rows = bench_json(atx_bin, "--ops", "200", "-w", "crc32c,copy", "-q", "4")
     assert rows[0]["workload"] == "crc32c,copy"
@@ -84,6 +91,7 @@ def test_table_output(atx_bin):
     (["-w", "{copy|crc32c"], "unclosed"),
     (["-e", "quantum"], "unknown engine"),
     (["-e", "soft:lanes=x"], "soft:lanes=N"),
+    (["-e", "soft:workers=0"], "soft:workers=N"),
     (["-b", "7"], "--block-size"),
     (["-q", "0"], "--queue-depth"),
     (["--seconds", "-1"], "--seconds"),

@@ -272,6 +272,7 @@ static unsigned workload_descs(const struct workload *w)
 struct engine_spec {
 	char text[128];
 	unsigned lanes;
+	bool no_inline;                 /* soft:workers=N: worker lanes only */
 	const char *ctx_engines;        /* atx_ctx_opts.engines */
 	const char *sess_engine;        /* "soft", "mb", NULL = best, "" = the attached device */
 };
@@ -1130,6 +1131,7 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 		      unsigned idx, unsigned total)
 {
 	struct atx_ctx_opts co = { .size = sizeof(co), .soft_lanes = c->e->lanes,
+				   .flags = c->e->no_inline ? ATX_CTX_F_NO_INLINE : 0,
 				   .pool_size = c->qd * (c->w->nn + 1) + 64,
 				   .engines = c->e->ctx_engines };
 	struct bench_run r = { .w = c->w, .bs = c->bs, .qd = c->qd, .fd_in = -1, .fd_out = -1 };
@@ -1533,6 +1535,14 @@ static int parse_engine(const char *text, struct engine_spec *e)
 			return cli_err("soft:lanes=N takes N in 0..64");
 		e->lanes = (unsigned)n;
 		e->sess_engine = "soft";
+	} else if (!strncmp(text, "soft:workers=", 13)) {
+		unsigned long n = strtoul(text + 13, &end, 10);
+
+		if (*end || end == text + 13 || n < 1 || n > 64)
+			return cli_err("soft:workers=N takes N in 1..64");
+		e->lanes = (unsigned)n;
+		e->no_inline = true;
+		e->sess_engine = "soft";
 	} else if (!strcmp(text, "mb")) {
 		e->sess_engine = "mb";
 	} else if (!strcmp(text, "auto")) {
@@ -1542,8 +1552,8 @@ static int parse_engine(const char *text, struct engine_spec *e)
 		e->ctx_engines = e->text;
 		e->sess_engine = "";    /* the engine the spec attaches */
 	} else {
-		return cli_err("unknown engine '%s' (soft, soft:lanes=N, mb, auto, virtio:SOCKET, "
-			       "virtio-pci:BDF)", text);
+		return cli_err("unknown engine '%s' (soft, soft:lanes=N, soft:workers=N, mb, auto, "
+			       "virtio:SOCKET, virtio-pci:BDF)", text);
 	}
 	return 0;
 }
@@ -1718,7 +1728,8 @@ static void usage(FILE *f)
 		"                copy,{xts-enc|crc32c},write  xor,copy,xor  read,xts-dec,crc32c\n"
 		"                steps: xts-enc xts-dec cbc-enc gcm-enc hmac-sha256 crc32c copy\n"
 		"                write read xor pq; several workloads: repeat -w or join with ';'\n"
-		"  -e ENGINE     soft (inline lane), soft:lanes=N, mb, auto, virtio:SOCKET,\n"
+		"  -e ENGINE     soft (inline lane), soft:lanes=N (inline + N workers),\n"
+		"                soft:workers=N (N workers, no inline lane), mb, auto, virtio:SOCKET,\n"
 		"                virtio-pci:BDF; comma list or repeated (default soft)\n"
 		"  -b SIZES      block sizes, comma list, K/M suffixes (default 4K)\n"
 		"  -q DEPTHS     chains in flight, comma list (default 64)\n"
