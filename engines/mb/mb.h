@@ -63,6 +63,12 @@ struct mb_sess {
 	uint32_t lone_max;
 	uint32_t max_len;               /* longest payload (+ AAD) a job takes; 0 = any */
 	struct soft_sess *soft;         /* OpenSSL for what the library cannot or should not do */
+	/*
+	 * Every field of this session's jobs that does not change from one
+	 * request to the next (modes, keys, precomputed pads, tag length):
+	 * a job starts as a copy of it and gets only the per-request fields.
+	 */
+	IMB_JOB tmpl;
 } __attribute__((aligned(64)));
 
 /* mb_session.c */

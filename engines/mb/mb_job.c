@@ -335,13 +335,10 @@ int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 	if (ret)
 		return ret;
 
-	job->cipher_mode = soft_ctr ? IMB_CIPHER_NULL : ms->cipher_mode;
-	job->cipher_direction = ms->dir;
-	job->hash_alg = ms->hash_alg;
-	job->chain_order = ms->order;
-	job->key_len_in_bytes = ms->key_len;
-	job->enc_keys = ms->enc_keys;
-	job->dec_keys = ms->dec_keys;
+	/* The session's constant fields, then what this request brings. */
+	*job = ms->tmpl;
+	if (soft_ctr)
+		job->cipher_mode = IMB_CIPHER_NULL;
 	job->src = in;
 	job->dst = out;
 	job->cipher_start_src_offset_in_bytes = coff;
@@ -350,44 +347,21 @@ int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 	job->msg_len_to_hash_in_bytes = ms->kind == MB_KIND_CIPHER ? 0 : hlen;
 	job->iv = op->u.crypto.iv;
 	job->iv_len_in_bytes = op->iv_len;
-	job->auth_tag_output = ms->job_tag_len ? slot->tag : NULL;
-	job->auth_tag_output_len_in_bytes = ms->job_tag_len;
-	job->sgl_state = IMB_SGL_ALL;
+	if (ms->job_tag_len)
+		job->auth_tag_output = slot->tag;
 
 	switch (ms->hash_alg) {
-	case IMB_AUTH_HMAC_SHA_1:
-	case IMB_AUTH_HMAC_SHA_224:
-	case IMB_AUTH_HMAC_SHA_256:
-	case IMB_AUTH_HMAC_SHA_384:
-	case IMB_AUTH_HMAC_SHA_512:
-		job->u.HMAC._hashed_auth_key_xor_ipad = ms->ipad;
-		job->u.HMAC._hashed_auth_key_xor_opad = ms->opad;
-		break;
-	case IMB_AUTH_AES_CMAC:
-	case IMB_AUTH_AES_CMAC_256:
-		job->u.CMAC._key_expanded = ms->enc_keys;
-		job->u.CMAC._skey1 = ms->cmac_k1;
-		job->u.CMAC._skey2 = ms->cmac_k2;
-		break;
 	case IMB_AUTH_AES_GMAC:
-		job->enc_keys = &ms->gcm;
-		job->dec_keys = &ms->gcm;
 		job->u.GCM.aad = op->u.crypto.aad;
 		job->u.GCM.aad_len_in_bytes = aad_len;
-		job->u.GCM.ctx = NULL;
 		break;
 	case IMB_AUTH_AES_CCM:
-		/* CCM keeps everything in enc_keys; both passes run over the payload. */
-		job->dec_keys = ms->enc_keys;
 		job->u.CCM.aad = op->u.crypto.aad;
 		job->u.CCM.aad_len_in_bytes = aad_len;
 		break;
 	case IMB_AUTH_CHACHA20_POLY1305:
-		job->enc_keys = ms->raw_key;
-		job->dec_keys = ms->raw_key;
 		job->u.CHACHA20_POLY1305.aad = op->u.crypto.aad;
 		job->u.CHACHA20_POLY1305.aad_len_in_bytes = aad_len;
-		job->u.CHACHA20_POLY1305.ctx = NULL;
 		break;
 	default:
 		break;

@@ -249,6 +249,58 @@ static uint32_t lone_max(const struct mb_sess *ms)
 	return n;
 }
 
+/*
+ * The constant part of every job of @ms, built once so the fast path
+ * copies it instead of deciding field by field (mb_job_prep fills the
+ * rest).  The pointers are into @ms itself, which never moves.
+ */
+static void sess_tmpl(struct mb_sess *ms)
+{
+	IMB_JOB *j = &ms->tmpl;
+
+	memset(j, 0, sizeof(*j));
+	j->cipher_mode = ms->cipher_mode;
+	j->cipher_direction = ms->dir;
+	j->hash_alg = ms->hash_alg;
+	j->chain_order = ms->order;
+	j->key_len_in_bytes = ms->key_len;
+	j->enc_keys = ms->enc_keys;
+	j->dec_keys = ms->dec_keys;
+	j->auth_tag_output_len_in_bytes = ms->job_tag_len;
+	j->sgl_state = IMB_SGL_ALL;
+	switch (ms->hash_alg) {
+	case IMB_AUTH_HMAC_SHA_1:
+	case IMB_AUTH_HMAC_SHA_224:
+	case IMB_AUTH_HMAC_SHA_256:
+	case IMB_AUTH_HMAC_SHA_384:
+	case IMB_AUTH_HMAC_SHA_512:
+		j->u.HMAC._hashed_auth_key_xor_ipad = ms->ipad;
+		j->u.HMAC._hashed_auth_key_xor_opad = ms->opad;
+		break;
+	case IMB_AUTH_AES_CMAC:
+	case IMB_AUTH_AES_CMAC_256:
+		j->u.CMAC._key_expanded = ms->enc_keys;
+		j->u.CMAC._skey1 = ms->cmac_k1;
+		j->u.CMAC._skey2 = ms->cmac_k2;
+		break;
+	case IMB_AUTH_AES_GMAC:
+		j->enc_keys = &ms->gcm;
+		j->dec_keys = &ms->gcm;
+		break;
+	case IMB_AUTH_AES_CCM:
+		/* CCM keeps everything in enc_keys; both passes run over the payload. */
+		j->dec_keys = ms->enc_keys;
+		break;
+	case IMB_AUTH_CHACHA20_POLY1305:
+		j->enc_keys = ms->raw_key;
+		j->dec_keys = ms->raw_key;
+		break;
+	default:
+		break;
+	}
+
+}
+
 int mb_sess_new(IMB_MGR *mgr, const struct atx_session_params *p, bool lone,
 		struct mb_sess **out)
 {
@@ -362,6 +414,7 @@ int mb_sess_new(IMB_MGR *mgr, const struct atx_session_params *p, bool lone,
 	}
 	if (lone)
 		ms->lone_max = lone_max(ms);
+	sess_tmpl(ms);
 	*out = ms;
 	return 0;
 
