@@ -19,6 +19,18 @@
 
 #include "atx_engine.h"
 
+/*
+ * Which synchronous burst API takes a session's jobs, if any: the cipher
+ * burst (AES-CBC, AES-CTR alone) and the hash burst (HMAC-SHA*) go
+ * straight to the library's lane managers, without the job API's
+ * per-job dispatch and ring (mb.c).
+ */
+enum mb_burst {
+	MB_BURST_NONE = 0,
+	MB_BURST_CIPHER,
+	MB_BURST_HASH,
+};
+
 /* What a session's jobs look like (one kind per session). */
 enum mb_kind {
 	MB_KIND_CIPHER = 0,
@@ -69,6 +81,12 @@ struct mb_sess {
 	 * a job starts as a copy of it and gets only the per-request fields.
 	 */
 	IMB_JOB tmpl;
+	enum mb_burst burst;
+	/*
+	 * Jobs of sessions with the same class may share one burst: same
+	 * API, mode, direction and key size, or the same hash (0 = none).
+	 */
+	uint32_t burst_cls;
 } __attribute__((aligned(64)));
 
 /* mb_session.c */
@@ -110,6 +128,17 @@ int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op);
  * copy or check, held-back output copy.
  */
 int mb_job_finish(int st, struct mb_slot *slot, struct atx_op *op);
+
+/*
+ * mb_burst_prep - fill @job for the session's burst API when @op can go
+ * there (flat buffers, a length and IV the burst takes as they are,
+ * nothing mb_job_prep would treat specially); a MAC goes to @tag (64
+ * bytes).  false: @op takes the job path instead.
+ */
+bool mb_burst_prep(IMB_JOB *job, uint8_t *tag, const struct atx_op *op);
+
+/* A MAC burst job's status: its tag copied out, or checked (-EBADMSG). */
+int mb_tag_finish(const struct mb_sess *ms, const uint8_t *tag, struct atx_op *op);
 
 /* Release a slot's scratch memory (detach). */
 void mb_slot_fini(struct mb_slot *slot);

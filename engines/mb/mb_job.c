@@ -369,16 +369,59 @@ int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 	return 0;
 }
 
+bool mb_burst_prep(IMB_JOB *job, uint8_t *tag, const struct atx_op *op)
+{
+	const struct mb_sess *ms = op->u.crypto.sess_priv;
+	const struct iovec *oiov;
+	const uint8_t *in;
+	uint8_t *out;
+	unsigned ocnt;
+	size_t len = op->len;
+
+	/*
+	 * A burst the library refuses fails as a whole (mb.c), so what its
+	 * checks would refuse stays on the job path: empty or too long
+	 * payloads, missing buffers, an IV other than one block; so do CTR
+	 * counters that wrap (ctr_wraps) and anything needing the bounce.
+	 */
+	if (op->u.crypto.src_cnt != 1 || !len || (ms->max_len && len > ms->max_len))
+		return false;
+	in = op->u.crypto.src[0].iov_base;
+	if (!in)
+		return false;
+	*job = ms->tmpl;
+	job->src = in;
+	if (ms->burst == MB_BURST_HASH) {
+		job->msg_len_to_hash_in_bytes = len;
+		job->auth_tag_output = tag;
+		return true;
+	}
+	out_list(op, &oiov, &ocnt);
+	out = oiov[0].iov_base;
+	if (ocnt != 1 || !out || op->iv_len != 16 || ctr_wraps(ms, op))
+		return false;
+	job->dst = out;
+	job->msg_len_to_cipher_in_bytes = len;
+	job->iv = op->u.crypto.iv;
+	job->iv_len_in_bytes = 16;
+	return true;
+}
+
+int mb_tag_finish(const struct mb_sess *ms, const uint8_t *tag, struct atx_op *op)
+{
+	if (!ms->verify) {
+		memcpy(op->u.crypto.digest, tag, ms->tag_len);
+		return 0;
+	}
+	return CRYPTO_memcmp(tag, op->u.crypto.digest, ms->tag_len) ? -EBADMSG : 0;
+}
+
 int mb_job_finish(int st, struct mb_slot *slot, struct atx_op *op)
 {
 	const struct mb_sess *ms = op->u.crypto.sess_priv;
 
-	if (!st && ms->tag_len) {
-		if (!ms->verify)
-			memcpy(op->u.crypto.digest, slot->tag, ms->tag_len);
-		else if (CRYPTO_memcmp(slot->tag, op->u.crypto.digest, ms->tag_len))
-			st = -EBADMSG;
-	}
+	if (!st && ms->tag_len)
+		st = mb_tag_finish(ms, slot->tag, op);
 	if (!st && slot->ctr_out)
 		st = ctr_soft(ms, op->u.crypto.iv, slot->ctr_in, slot->ctr_out, op->len);
 	if (slot->copy_out) {

@@ -299,6 +299,18 @@ static void sess_tmpl(struct mb_sess *ms)
 		break;
 	}
 
+	/* Lane-based or direct single-job code, without the job API's dispatch. */
+	if (ms->kind == MB_KIND_CIPHER &&
+	    (ms->cipher_mode == IMB_CIPHER_CBC || ms->cipher_mode == IMB_CIPHER_CNTR)) {
+		ms->burst = MB_BURST_CIPHER;
+		ms->burst_cls = MB_BURST_CIPHER << 24 | (uint32_t)ms->cipher_mode << 16 |
+				(uint32_t)ms->dir << 8 | ms->key_len;
+	} else if (ms->kind == MB_KIND_MAC && ms->hash_alg != IMB_AUTH_AES_CMAC &&
+		   ms->hash_alg != IMB_AUTH_AES_CMAC_256) {
+		/* HMAC-SHA1/224/256/384/512: the hash burst has no CMAC in 1.3. */
+		ms->burst = MB_BURST_HASH;
+		ms->burst_cls = MB_BURST_HASH << 24 | (uint32_t)ms->hash_alg;
+	}
 }
 
 int mb_sess_new(IMB_MGR *mgr, const struct atx_session_params *p, bool lone,
