@@ -695,8 +695,11 @@ static void rec_cb(struct atx_tx *tx, int status, void *arg)
 
 static void test_batches(void **state)
 {
-	/* 1000: more than the manager's job ring (IMB_MAX_JOBS) holds at once. */
-	static const unsigned sizes[] = { 1, 2, 7, 8, 16, 64, 256, 1000 };
+	/*
+	 * 63/64/65, 129: around the engine's burst size (64 jobs per burst
+	 * call); 1000: more than the manager's job ring (IMB_MAX_JOBS).
+	 */
+	static const unsigned sizes[] = { 1, 2, 7, 8, 16, 63, 64, 65, 129, 256, 1000 };
 	enum { BLK = 4096, MAXN = 1000 };
 	uint8_t *src, *dst;
 	static uint8_t iv[MAXN][16];
@@ -800,6 +803,166 @@ static void test_mixed_batch(void **state)
 	atx_session_free(cbc);
 	atx_session_free(gcm);
 	atx_session_free(hmac);
+}
+
+/*
+ * One batch over many sessions: more burst classes than a lane gathers
+ * at once (cipher bursts of two key sizes and both directions, CTR, three
+ * HMACs, one of them verifying), two keys sharing one burst class, in-place
+ * requests, and requests that leave the burst path for the job path
+ * (scatter-gather, a CTR counter that wraps) or for OpenSSL (a CBC
+ * payload over the library's 65534 bytes) in the middle of it.
+ */
+enum mix_kind {
+	MIX_CBC128_A, MIX_CBC128_B, MIX_CBC256, MIX_CBC128_DEC, MIX_CTR192, MIX_HMAC256,
+	MIX_HMAC1_TRUNC, MIX_HMAC512_VERIFY, MIX_CBC128_SG, MIX_CTR_WRAP, MIX_CBC128_INPLACE,
+	MIX__COUNT
+};
+
+static void test_burst_mix(void **state)
+{
+	enum { N = 3 * 64 + 17, BIG = 70000 };
+	static uint8_t iv[N][16], tag[N][64], rtag[64];
+	static struct rec rec[N];
+	static size_t len[N];
+	static uint8_t *src[N], *dst[N];
+	static struct iovec sg[N][2];
+	uint8_t k16a[16], k16b[16], k24[24], k32[32], kh[40], *ref;
+	struct atx_session *ss[MIX__COUNT];
+	unsigned i;
+
+	NEED_MB();
+	rnd(k16a, 16);
+	rnd(k16b, 16);
+	rnd(k24, 24);
+	rnd(k32, 32);
+	rnd(kh, sizeof(kh));
+	ss[MIX_CBC128_A] = ss[MIX_CBC128_SG] = ss[MIX_CBC128_INPLACE] =
+		sess(ATX_SVC_CIPHER, ATX_CIPHER_AES_CBC, ATX_ENCRYPT, k16a, 16, 0);
+	ss[MIX_CBC128_B] = sess(ATX_SVC_CIPHER, ATX_CIPHER_AES_CBC, ATX_ENCRYPT, k16b, 16, 0);
+	ss[MIX_CBC256] = sess(ATX_SVC_CIPHER, ATX_CIPHER_AES_CBC, ATX_ENCRYPT, k32, 32, 0);
+	ss[MIX_CBC128_DEC] = sess(ATX_SVC_CIPHER, ATX_CIPHER_AES_CBC, ATX_DECRYPT, k16b, 16, 0);
+	ss[MIX_CTR192] = ss[MIX_CTR_WRAP] =
+		sess(ATX_SVC_CIPHER, ATX_CIPHER_AES_CTR, ATX_ENCRYPT, k24, 24, 0);
+	ss[MIX_HMAC256] = sess(ATX_SVC_MAC, ATX_MAC_HMAC_SHA256, ATX_ENCRYPT, kh, 32, 0);
+	ss[MIX_HMAC1_TRUNC] = sess(ATX_SVC_MAC, ATX_MAC_HMAC_SHA1, ATX_ENCRYPT, kh, 40, 12);
+	ss[MIX_HMAC512_VERIFY] = sess(ATX_SVC_MAC, ATX_MAC_HMAC_SHA512, ATX_DECRYPT, kh, 20, 0);
+	ref = malloc(BIG);
+	assert_non_null(ref);
+
+	memset(rec, 0, sizeof(rec));
+	for (i = 0; i < N; i++) {
+		struct atx_submit sub = { .flags = ATX_F_ACK, .cb = rec_cb, .cb_arg = &rec[i] };
+		enum mix_kind k = i % MIX__COUNT;
+		uint32_t r;
+		struct atx_tx *tx;
+
+		rnd(&r, sizeof(r));
+		rnd(iv[i], 16);
+		/* Whole blocks for CBC, any length for CTR and HMAC; one CBC too long for a job. */
+		len[i] = k == MIX_CTR192 || k == MIX_CTR_WRAP || k == MIX_HMAC256 ||
+			 k == MIX_HMAC1_TRUNC || k == MIX_HMAC512_VERIFY ?
+			 1 + r % 4096 : 16 * (1 + r % 256);
+		if (k == MIX_CBC128_SG)
+			len[i] = 4096;
+		if (i == 5 * MIX__COUNT + MIX_CBC256)
+			len[i] = BIG - BIG % 16;
+		if (k == MIX_CTR_WRAP)
+			memset(iv[i] + 12, 0xff, 4);    /* the low counter word wraps at once */
+		src[i] = malloc(len[i]);
+		dst[i] = malloc(len[i]);
+		assert_non_null(src[i]);
+		assert_non_null(dst[i]);
+		rnd(src[i], len[i]);
+		switch (k) {
+		case MIX_HMAC256:
+		case MIX_HMAC1_TRUNC:
+			tx = atx_digest(ctx, ss[k], tag[i], src[i], len[i], &sub);
+			break;
+		case MIX_HMAC512_VERIFY:
+			/* The expected MAC; every other one is wrong. */
+			ref_mac2(ATX_MAC_HMAC_SHA512, kh, 20, NULL, 0, src[i], len[i], tag[i]);
+			if (i / MIX__COUNT % 2)
+				tag[i][i % 64] ^= 0x10;
+			tx = atx_digest(ctx, ss[k], tag[i], src[i], len[i], &sub);
+			break;
+		case MIX_CBC128_SG: {
+			struct atx_crypto_op op = {
+				.size = sizeof(op), .src = sg[i], .src_cnt = 2, .iv = iv[i], .iv_len = 16,
+			};
+
+			/* In place over two segments: the job path's gather. */
+			memcpy(dst[i], src[i], len[i]);
+			sg[i][0] = (struct iovec){ dst[i], 1000 };
+			sg[i][1] = (struct iovec){ dst[i] + 1000, len[i] - 1000 };
+			tx = atx_crypto(ctx, ss[k], &op, &sub);
+			break;
+		}
+		case MIX_CBC128_INPLACE:
+			memcpy(dst[i], src[i], len[i]);
+			tx = atx_cipher(ctx, ss[k], dst[i], dst[i], len[i], iv[i], &sub);
+			break;
+		default:
+			tx = atx_cipher(ctx, ss[k], dst[i], src[i], len[i], iv[i], &sub);
+			break;
+		}
+		if (!tx)
+			fail_msg("request %u (kind %d): %s", i, k, strerror(errno));
+	}
+	assert_true(atx_issue_pending(ctx) >= 0);
+	assert_true(atx_run(ctx, ATX_RUN_DEFAULT) >= 0);
+
+	for (i = 0; i < N; i++) {
+		enum mix_kind k = i % MIX__COUNT;
+		int want = k == MIX_HMAC512_VERIFY && i / MIX__COUNT % 2 ? -EBADMSG : 0;
+
+		if (rec[i].calls != 1 || rec[i].status != want)
+			fail_msg("request %u (kind %d, %zu bytes): %d calls, status %d, expected %d",
+				 i, k, len[i], rec[i].calls, rec[i].status, want);
+		switch (k) {
+		case MIX_CBC128_A:
+		case MIX_CBC128_SG:
+		case MIX_CBC128_INPLACE:
+			ref_cipher(aes_cipher("CBC", 16), true, k16a, iv[i], src[i], len[i], ref);
+			break;
+		case MIX_CBC128_B:
+			ref_cipher(aes_cipher("CBC", 16), true, k16b, iv[i], src[i], len[i], ref);
+			break;
+		case MIX_CBC256:
+			ref_cipher(aes_cipher("CBC", 32), true, k32, iv[i], src[i], len[i], ref);
+			break;
+		case MIX_CBC128_DEC:
+			ref_cipher(aes_cipher("CBC", 16), false, k16b, iv[i], src[i], len[i], ref);
+			break;
+		case MIX_CTR192:
+		case MIX_CTR_WRAP:
+			ref_cipher(aes_cipher("CTR", 24), true, k24, iv[i], src[i], len[i], ref);
+			break;
+		case MIX_HMAC256:
+			ref_mac2(ATX_MAC_HMAC_SHA256, kh, 32, NULL, 0, src[i], len[i], rtag);
+			if (memcmp(tag[i], rtag, 32))
+				fail_msg("request %u: HMAC-SHA256 differs", i);
+			continue;
+		case MIX_HMAC1_TRUNC:
+			ref_mac2(ATX_MAC_HMAC_SHA1, kh, 40, NULL, 0, src[i], len[i], rtag);
+			if (memcmp(tag[i], rtag, 12))
+				fail_msg("request %u: truncated HMAC-SHA1 differs", i);
+			continue;
+		default:
+			continue;
+		}
+		if (memcmp(dst[i], ref, len[i]))
+			fail_msg("request %u (kind %d, %zu bytes): output differs from OpenSSL", i, k,
+				 len[i]);
+	}
+	for (i = 0; i < N; i++) {
+		free(src[i]);
+		free(dst[i]);
+	}
+	free(ref);
+	for (i = 0; i < MIX__COUNT; i++)
+		if (i != MIX_CBC128_SG && i != MIX_CBC128_INPLACE && i != MIX_CTR_WRAP)
+			atx_session_free(ss[i]);
 }
 
 /* ---- verification failures leave dst untouched ---- */
@@ -1148,6 +1311,7 @@ int main(void)
 		cmocka_unit_test(test_sg_bounce),
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_mixed_batch),
+		cmocka_unit_test(test_burst_mix),
 		cmocka_unit_test(test_bad_tag),
 		cmocka_unit_test(test_chain_on_lane),
 		cmocka_unit_test(test_big),
