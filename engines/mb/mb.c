@@ -16,7 +16,10 @@
  * session's template and runs each array in one IMB_SUBMIT_CIPHER_BURST
  * or IMB_SUBMIT_HASH_BURST call, which feeds the lane managers directly
  * (no per-job dispatch, no job ring, no GET_COMPLETED/FLUSH round trips)
- * and returns with every job done.  Everything else takes the job API.
+ * and returns with every job done.  AES-GCM encryption of flat requests
+ * with 96-bit IVs calls the library's one-call GCM functions, which the
+ * job API would only have dispatched to (GCM runs one buffer at a time).
+ * Everything else takes the job API.
  *
  * A lane is one IMB_MGR and one atx channel ("mb.lane0"), executed
  * inline in the loop thread.  Completions come back in order within a
@@ -522,6 +525,11 @@ static int mb_poll(struct atx_chan *chan, unsigned budget)
 					n += group_run(lane, g);
 				continue;
 			}
+		}
+		if (ms->gcm_direct && mb_gcm_direct(mgr, op)) {
+			atx_engine_complete(tx, 0);
+			n++;
+			continue;
 		}
 		job = IMB_GET_NEXT_JOB(mgr);
 		slot = &lane->slots[job - mgr->jobs];

@@ -82,6 +82,7 @@ struct mb_sess {
 	 */
 	IMB_JOB tmpl;
 	enum mb_burst burst;
+	bool gcm_direct;                /* AES-GCM encrypt: the library's one-call GCM (mb_gcm_direct) */
 	/*
 	 * Jobs of sessions with the same class may share one burst: same
 	 * API, mode, direction and key size, or the same hash (0 = none).
@@ -136,6 +137,14 @@ int mb_job_finish(int st, struct mb_slot *slot, struct atx_op *op);
  * bytes).  false: @op takes the job path instead.
  */
 bool mb_burst_prep(IMB_JOB *job, uint8_t *tag, const struct atx_op *op);
+
+/*
+ * mb_gcm_direct - AES-GCM encryption of a flat request with a 96-bit IV
+ * through the library's one-call GCM functions, which the job API would
+ * reach anyway (GCM does not use lanes): the tag goes straight to the
+ * caller.  true: done (status 0).  false: take the job path.
+ */
+bool mb_gcm_direct(IMB_MGR *mgr, struct atx_op *op);
 
 /* A MAC burst job's status: its tag copied out, or checked (-EBADMSG). */
 int mb_tag_finish(const struct mb_sess *ms, const uint8_t *tag, struct atx_op *op);

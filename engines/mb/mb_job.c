@@ -407,6 +407,45 @@ bool mb_burst_prep(IMB_JOB *job, uint8_t *tag, const struct atx_op *op)
 	return true;
 }
 
+bool mb_gcm_direct(IMB_MGR *mgr, struct atx_op *op)
+{
+	const struct mb_sess *ms = op->u.crypto.sess_priv;
+	struct gcm_context_data gctx;
+	const struct iovec *oiov;
+	const uint8_t *in;
+	uint8_t *out;
+	unsigned ocnt;
+	size_t len = op->len;
+
+	/*
+	 * These functions check nothing when they succeed and report nothing
+	 * per call when they do not, so only what they accept comes here: the
+	 * core has checked the lengths and tag size (SP 800-38D limits); IVs
+	 * other than 96 bits (GHASHed into J0) and gathers take the job path,
+	 * and so does decryption, which holds its output until the tag matched.
+	 */
+	if (op->u.crypto.src_cnt != 1 || !len || op->iv_len != 12)
+		return false;
+	out_list(op, &oiov, &ocnt);
+	in = op->u.crypto.src[0].iov_base;
+	out = oiov[0].iov_base;
+	if (ocnt != 1 || !in || !out)
+		return false;
+	if (ms->key_len == 16)
+		IMB_AES128_GCM_ENC(mgr, &ms->gcm, &gctx, out, in, len, op->u.crypto.iv,
+				   op->u.crypto.aad, op->u.crypto.aad_len, op->u.crypto.digest,
+				   ms->tag_len);
+	else if (ms->key_len == 24)
+		IMB_AES192_GCM_ENC(mgr, &ms->gcm, &gctx, out, in, len, op->u.crypto.iv,
+				   op->u.crypto.aad, op->u.crypto.aad_len, op->u.crypto.digest,
+				   ms->tag_len);
+	else
+		IMB_AES256_GCM_ENC(mgr, &ms->gcm, &gctx, out, in, len, op->u.crypto.iv,
+				   op->u.crypto.aad, op->u.crypto.aad_len, op->u.crypto.digest,
+				   ms->tag_len);
+	return true;
+}
+
 int mb_tag_finish(const struct mb_sess *ms, const uint8_t *tag, struct atx_op *op)
 {
 	if (!ms->verify) {

@@ -299,6 +299,7 @@ static void sess_tmpl(struct mb_sess *ms)
 		break;
 	}
 
+	ms->gcm_direct = ms->cipher_mode == IMB_CIPHER_GCM && !ms->verify;
 	/* Lane-based or direct single-job code, without the job API's dispatch. */
 	if (ms->kind == MB_KIND_CIPHER &&
 	    (ms->cipher_mode == IMB_CIPHER_CBC || ms->cipher_mode == IMB_CIPHER_CNTR)) {
