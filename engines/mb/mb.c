@@ -489,6 +489,14 @@ static int mb_poll(struct atx_chan *chan, unsigned budget)
 	unsigned n = 0, taken = 0, batch = lane->nqueued;
 	struct atx_tx *tx;
 
+	/*
+	 * The core polls in small slices (ATX_POLL_SLICE) so that inline
+	 * engines complete each few descriptors while they are in L1.  Here
+	 * the batch is the unit of work: a burst of 4 fills a quarter of the
+	 * lanes and costs as much as a full one.  Take up to a full burst.
+	 */
+	if (budget < MB_BURST)
+		budget = MB_BURST;
 	while (taken < budget && (tx = lane_pop(lane))) {
 		struct atx_op *op = atx_tx_op(tx);
 		const struct mb_sess *ms = op->u.crypto.sess_priv;
