@@ -490,10 +490,10 @@ static int mb_poll(struct atx_chan *chan, unsigned budget)
 	struct atx_tx *tx;
 
 	/*
-	 * The core polls in small slices (ATX_POLL_SLICE) so that inline
-	 * engines complete each few descriptors while they are in L1.  Here
-	 * the batch is the unit of work: a burst of 4 fills a quarter of the
-	 * lanes and costs as much as a full one.  Take up to a full burst.
+	 * The budget bounds the inline work of one poll; here the batch is
+	 * the unit of work: a burst of 4 fills a quarter of the lanes and
+	 * costs as much as a full one.  So whatever the core asks for (it
+	 * briefly polled in slices of 4), take up to a full burst.
 	 */
 	if (budget < MB_BURST)
 		budget = MB_BURST;
