@@ -25,6 +25,9 @@
 #include "soft.h"
 
 #define SOFT_SPIN_NS 30000
+#ifndef SOFT_CHUNK
+#define SOFT_CHUNK 16   /* descriptors per hand-back from a worker lane */
+#endif
 
 /* The lane's private list link lives in the engine scratch of the descriptor. */
 static inline struct atx_tx *tx_next(struct atx_tx *tx)
@@ -135,18 +138,31 @@ static void *lane_main(void *arg)
 		atomic_store_explicit(&l->qlen, 0, memory_order_relaxed);
 		pthread_mutex_unlock(&l->lock);
 
-		/* Execute in order; record results first so fenced dependents see them. */
-		for (tx = list; tx; tx = tx_next(tx)) {
-			int st = soft_exec(l, tx);
+		/*
+		 * Execute in order, handing completions back every
+		 * SOFT_CHUNK descriptors: the loop thread then processes one
+		 * chunk (callbacks, new submissions) while this lane runs the
+		 * next, instead of the two taking turns over a whole batch.
+		 * Results are recorded before completing so that fenced
+		 * dependents see them.
+		 */
+		for (tx = list; tx;) {
+			struct atx_tx *first = tx;
+			unsigned n;
 
-			atx_tx_set_result(tx, st);
-			atx_tx_op(tx)->eng[1] = (uintptr_t)(intptr_t)st;
+			for (n = 0; tx && n < SOFT_CHUNK; n++, tx = tx_next(tx)) {
+				int st = soft_exec(l, tx);
+
+				atx_tx_set_result(tx, st);
+				atx_tx_op(tx)->eng[1] = (uintptr_t)(intptr_t)st;
+			}
+			for (struct atx_tx *t = first; t != tx; t = nx) {
+				nx = tx_next(t); /* read before the core may recycle t */
+				atx_engine_complete_remote(l->chan, t,
+							   (int)(intptr_t)atx_tx_op(t)->eng[1]);
+			}
+			atx_engine_remote_flush(l->chan);
 		}
-		for (tx = list; tx; tx = nx) {
-			nx = tx_next(tx); /* read before the core may recycle tx */
-			atx_engine_complete_remote(l->chan, tx, (int)(intptr_t)atx_tx_op(tx)->eng[1]);
-		}
-		atx_engine_remote_flush(l->chan);
 	}
 	return NULL;
 }
