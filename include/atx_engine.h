@@ -63,20 +63,26 @@ uint32_t atx_opcode_cap(enum atx_opcode op);
  * between the times they are touched, so every line counts): the first 64
  * bytes hold everything a memory op or the hot part of a crypto op needs;
  * the flat-buffer iovecs and the IV follow in the second line; what only
- * AEAD, hash and MAC requests read comes last.
+ * AEAD, hash and MAC requests read comes last.  An engine thread writes
+ * only the first line (eng[], and the core's result field through
+ * atx_tx_set_result and the completion calls), so a descriptor coming
+ * back from another core costs the loop thread one line.
  */
 struct atx_op {
 	uint8_t opcode;         /* enum atx_opcode */
 	uint8_t fence;          /* handed early behind in-order parents: check atx_tx_fence_ok() */
 	uint16_t iv_len;
-	uint32_t seed;          /* crc32c seed */
+	int32_t result;         /* core: what atx_tx_set_result()/completion recorded; do not touch */
 	size_t len;             /* payload bytes (per block for RAID ops) */
 	uintptr_t eng[2];       /* engine scratch */
 	union {
 		struct {
 			void *dst;
 			const void *src;
-			int c;                  /* memset */
+			union {
+				int c;          /* memset */
+				uint32_t seed;  /* crc32c */
+			};
 			uint32_t block;         /* crc32c_blocks: bytes per block */
 			uint32_t *out;          /* crc32c result (crc32c_blocks: one per block) */
 		} mem;
@@ -113,6 +119,7 @@ struct atx_op {
 #define ATX_CHAN_F_IN_ORDER (1u << 0) /* executes its queue in order: dependents may be handed early */
 #define ATX_CHAN_F_POLL     (1u << 1) /* core calls ops->poll on every loop pass while it has work */
 #define ATX_CHAN_F_INLINE   (1u << 2) /* executes in the loop thread (no thread crossing) */
+#define ATX_CHAN_F_REMOTE   (1u << 3) /* one engine thread completes its work: give it a ring */
 
 /* submit hints */
 #define ATX_HINT_MORE       (1u << 0) /* more descriptors follow in this batch: do not ring yet */
@@ -219,7 +226,9 @@ void atx_engine_complete(struct atx_tx *tx, int status);
  * batch, then call atx_engine_remote_flush() once per batch, which hands
  * the batch to the loop with one atomic operation and wakes the loop if
  * it sleeps.  Nothing reaches the loop before the flush.  One thread per
- * channel.
+ * channel.  A channel created with ATX_CHAN_F_REMOTE gets a completion
+ * ring the loop reads without chasing pointers through descriptors the
+ * other core wrote; otherwise batches are linked through op->eng[0].
  */
 void atx_engine_complete_remote(struct atx_chan *chan, struct atx_tx *tx, int status);
 void atx_engine_remote_flush(struct atx_chan *chan);

@@ -42,6 +42,7 @@ enum atx_tx_state {
 #define TXF_WAITER      (1u << 2) /* atx_wait holds it: do not recycle yet */
 #define TXF_FAILOVER    (1u << 3)
 #define TXF_RETRIED     (1u << 4) /* already re-run once in software */
+#define TXF_FENCED      (1u << 5) /* fence[] holds parents: release them at completion */
 
 struct atx_edge {
 	struct atx_tx *child;
@@ -68,16 +69,16 @@ struct atx_tx {
 	uint8_t nwait;                  /* parents not completed (<= 16) */
 	uint8_t state;                  /* enum atx_tx_state */
 	uint8_t flags;                  /* TXF_* */
-	uint8_t nfence;                 /* entries used in fence[] */
+	uint8_t spare;
 	uint16_t gen;                   /* handle generation */
 	uint16_t holds;                 /* early children that may still read our result */
 
 	struct atx_op op;               /* at ATX_TX_OP_OFFSET: engines see this (atx_tx_op) */
 
-	/* cold: fences, engine threads, validation */
+	/* cold: fences (read by the lane that executes us), validation */
 	struct atx_ctx *ctx;
-	struct atx_tx *rnext;           /* (r) remote completion stack */
 	struct atx_tx *fence[ATX_FENCE_MAX]; /* parents we were handed early behind */
+	uint8_t nfence;                 /* entries used in fence[] (TXF_FENCED) */
 } __attribute__((aligned(64)));
 
 _Static_assert(offsetof(struct atx_tx, op) == ATX_TX_OP_OFFSET, "op offset");
@@ -145,8 +146,18 @@ struct atx_chan {
 	 * a contended CAS per descriptor.  Own line: the engine thread writes it.
 	 */
 	struct {
-		struct atx_tx *head, *tail;
+		struct atx_tx *head, *tail;     /* linked batch (no ring) */
+		unsigned rlocal;                /* ring: entries written, not yet published */
+		_Atomic unsigned rhead;         /* ring: entries published */
 	} rbatch __attribute__((aligned(64)));
+	/* ATX_CHAN_F_REMOTE: the completion ring (single producer, the loop consumes) */
+	struct atx_rslot {
+		struct atx_tx *tx;
+		int32_t status;
+	} *rring;
+	unsigned rmask;
+	unsigned rtail;                 /* loop thread */
+	struct atx_chan *next_rchan;
 };
 
 struct atx_session {
@@ -225,6 +236,8 @@ struct atx_ctx {
 	unsigned sqes_queued;           /* SQEs prepared, not submitted */
 
 	_Atomic(struct atx_tx *) remote; /* (r) completions from engine threads */
+	atomic_int rflag;               /* (r) a completion ring has new entries */
+	struct atx_chan *rchans;        /* channels with a completion ring */
 	atomic_int sleeping;            /* (r) loop thread is (about to be) blocked */
 	int wake_fd;                    /* eventfd engine threads write to */
 	uint64_t wake_buf;
@@ -305,6 +318,7 @@ static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx
 	ctx->nfree--;
 	tx->op.fence = 0;
 	tx->op.iv_len = 0;
+	tx->op.result = 0;
 	/* children, nfence, holds and sess are back to empty whenever a tx is recycled. */
 	tx->nwait = 0;
 	tx->flags = 0;
@@ -408,6 +422,7 @@ static inline struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *
 	    (chan->flags & ATX_CHAN_F_IN_ORDER) && !chan->blocked) {
 		/* Handed over now, right behind its parent on its in-order lane. */
 		tx->op.fence = 1;
+		tx->flags |= TXF_FENCED;
 		tx->nfence = 1;
 		tx->fence[0] = p;
 		p->holds++;
@@ -424,6 +439,7 @@ void atx__sqe_queued(struct atx_ctx *ctx);
 void atx__watches_drop(struct atx_ctx *ctx, struct atx_engine *e);
 
 /* chan.c */
+void atx__chan_free(struct atx_ctx *ctx, struct atx_chan *chan);
 struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_engine *eng,
 				struct atx_chan *hint);
 

@@ -55,6 +55,22 @@ struct atx_chan *atx_engine_add_chan(struct atx_engine *e, const char *name, uin
 	if (!chan)
 		return NULL;
 	memset(chan, 0, sizeof(*chan));
+	if (flags & ATX_CHAN_F_REMOTE) {
+		/* Never full: a channel cannot hold more than the pool. */
+		unsigned n = 64;
+
+		while (n < ctx->pool_size)
+			n <<= 1;
+		chan->rring = calloc(n, sizeof(*chan->rring));
+		if (!chan->rring) {
+			free(chan);
+			errno = ENOMEM;
+			return NULL;
+		}
+		chan->rmask = n - 1;
+		chan->next_rchan = ctx->rchans;
+		ctx->rchans = chan;
+	}
 	chan->eng = e;
 	chan->ctx = ctx;
 	chan->priv = priv;
@@ -67,6 +83,21 @@ struct atx_chan *atx_engine_add_chan(struct atx_engine *e, const char *name, uin
 	ctx->chans[ctx->nchans++] = chan;
 	ctx->chan_gen++;
 	return chan;
+}
+
+/* Free a channel (its engine is detached or never attached). */
+void atx__chan_free(struct atx_ctx *ctx, struct atx_chan *chan)
+{
+	struct atx_chan **pp;
+
+	for (pp = &ctx->rchans; *pp; pp = &(*pp)->next_rchan) {
+		if (*pp == chan) {
+			*pp = chan->next_rchan;
+			break;
+		}
+	}
+	free(chan->rring);
+	free(chan);
 }
 
 void *atx_chan_priv(struct atx_chan *chan)

@@ -77,7 +77,7 @@ void atx_ctx_free(struct atx_ctx *ctx)
 	}
 	atx__engines_detach(ctx);
 	for (i = 0; i < ctx->nchans; i++)
-		free(ctx->chans[i]);
+		atx__chan_free(ctx, ctx->chans[i]);
 	atx__loop_fini(ctx);
 	atx__pool_fini(ctx);
 	OPENSSL_cleanse(ctx, sizeof(*ctx));

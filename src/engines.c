@@ -70,7 +70,7 @@ static int engine_attach(struct atx_ctx *ctx, const struct atx_engine_ops *ops,
 		atx__watches_drop(ctx, e);
 		for (i = 0; i < e->nchans; i++) {
 			ctx->nchans--;
-			free(e->chans[i]);
+			atx__chan_free(ctx, e->chans[i]);
 		}
 		return ret;
 	}
@@ -147,7 +147,7 @@ err_free_spec:
 err_detach:
 	atx__engines_detach(ctx);
 	for (i = 0; i < ctx->nchans; i++)
-		free(ctx->chans[i]);
+		atx__chan_free(ctx, ctx->chans[i]);
 	ctx->nchans = 0;
 	return ret;
 }

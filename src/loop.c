@@ -124,15 +124,27 @@ void atx_engine_complete(struct atx_tx *tx, int status)
 {
 	struct atx_ctx *ctx = tx->chan->ctx;
 
+	tx->op.result = status;
 	tx->result = status;
 	txlist_push(&ctx->done, tx);
 }
 
 void atx_engine_complete_remote(struct atx_chan *chan, struct atx_tx *tx, int status)
 {
-	/* Newest first, as on the context's stack; reap_remote restores the order. */
-	tx->result = status;
-	tx->rnext = chan->rbatch.head;
+	if (chan->rring) {
+		struct atx_rslot *sl = &chan->rring[chan->rbatch.rlocal++ & chan->rmask];
+
+		sl->tx = tx;
+		sl->status = status;
+		return;
+	}
+	/*
+	 * Newest first, as on the context's stack; reap_remote restores the
+	 * order.  Only the op's first line is written: the link goes in
+	 * eng[0], which the engine gives up here.
+	 */
+	tx->op.result = status;
+	tx->op.eng[0] = (uintptr_t)chan->rbatch.head;
 	chan->rbatch.head = tx;
 	if (!chan->rbatch.tail)
 		chan->rbatch.tail = tx;
@@ -143,19 +155,27 @@ void atx_engine_remote_flush(struct atx_chan *chan)
 	struct atx_ctx *ctx = chan->ctx;
 	struct atx_tx *head = chan->rbatch.head, *tail = chan->rbatch.tail, *old;
 
-	if (head) {
+	if (chan->rring) {
+		if (chan->rbatch.rlocal != atomic_load_explicit(&chan->rbatch.rhead,
+								memory_order_relaxed)) {
+			atomic_store_explicit(&chan->rbatch.rhead, chan->rbatch.rlocal,
+					      memory_order_release);
+			atomic_store_explicit(&ctx->rflag, 1, memory_order_seq_cst);
+		}
+	} else if (head) {
 		chan->rbatch.head = chan->rbatch.tail = NULL;
 		old = atomic_load_explicit(&ctx->remote, memory_order_relaxed);
 		do {
-			tail->rnext = old;
+			tail->op.eng[0] = (uintptr_t)old;
 		} while (!atomic_compare_exchange_weak_explicit(&ctx->remote, &old, head,
 								memory_order_seq_cst,
 								memory_order_relaxed));
 	}
 	/*
-	 * Dekker handshake: our seq_cst push to ctx->remote and this load are
-	 * ordered against the loop's store to ctx->sleeping and its re-check
-	 * of ctx->remote, so one of the two sides always sees the other.
+	 * Dekker handshake: our seq_cst push to ctx->remote (or store to
+	 * ctx->rflag) and this load are ordered against the loop's store to
+	 * ctx->sleeping and its re-check of both, so one of the two sides
+	 * always sees the other.
 	 */
 	if (atomic_load_explicit(&ctx->sleeping, memory_order_seq_cst)) {
 		uint64_t one = 1;
@@ -183,19 +203,38 @@ static unsigned reap_remote(struct atx_ctx *ctx)
 	struct atx_tx *list, *rev = NULL;
 	unsigned n = 0;
 
+	if (atomic_load_explicit(&ctx->rflag, memory_order_relaxed)) {
+		struct atx_chan *c;
+
+		/* Acquire pairs with the lanes' release of rhead before their flag. */
+		atomic_exchange_explicit(&ctx->rflag, 0, memory_order_acq_rel);
+		for (c = ctx->rchans; c; c = c->next_rchan) {
+			unsigned head = atomic_load_explicit(&c->rbatch.rhead, memory_order_acquire);
+
+			while (c->rtail != head) {
+				struct atx_rslot *sl = &c->rring[c->rtail++ & c->rmask];
+				struct atx_tx *tx = sl->tx;
+
+				tx->result = sl->status;
+				txlist_push(&ctx->done, tx);
+				n++;
+			}
+		}
+	}
 	if (!atomic_load_explicit(&ctx->remote, memory_order_relaxed))
-		return 0;
+		return n;
 	list = atomic_exchange_explicit(&ctx->remote, NULL, memory_order_acquire);
 	while (list) {
-		struct atx_tx *nx = list->rnext;
+		struct atx_tx *nx = (struct atx_tx *)list->op.eng[0];
 
-		list->rnext = rev;
+		list->op.eng[0] = (uintptr_t)rev;
 		rev = list;
 		list = nx;
 	}
 	while (rev) {
-		struct atx_tx *nx = rev->rnext;
+		struct atx_tx *nx = (struct atx_tx *)rev->op.eng[0];
 
+		rev->result = rev->op.result;
 		txlist_push(&ctx->done, rev);
 		rev = nx;
 		n++;
@@ -267,7 +306,7 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 		ctx->nfree_edges++;
 	}
 	tx->children = NULL;
-	if (tx->nfence) {
+	if (tx->flags & TXF_FENCED) {
 		for (i = 0; i < tx->nfence; i++) {
 			struct atx_tx *p = tx->fence[i];
 
@@ -275,6 +314,7 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 			atx__tx_maybe_recycle(ctx, p);
 		}
 		tx->nfence = 0;
+		tx->flags &= ~TXF_FENCED;
 	}
 	if (tx->sess) {
 		atx__session_put(tx->sess);
@@ -485,6 +525,7 @@ static void loop_block(struct atx_ctx *ctx)
 
 	do {
 		if (atomic_load_explicit(&ctx->remote, memory_order_relaxed) ||
+		    atomic_load_explicit(&ctx->rflag, memory_order_relaxed) ||
 		    io_uring_cq_ready(&ctx->ring))
 			return;
 #if defined(__x86_64__) || defined(__i386__)
@@ -494,7 +535,8 @@ static void loop_block(struct atx_ctx *ctx)
 
 	arm_wake(ctx);
 	atomic_store_explicit(&ctx->sleeping, 1, memory_order_seq_cst);
-	if (!atomic_load_explicit(&ctx->remote, memory_order_seq_cst)) {
+	if (!atomic_load_explicit(&ctx->remote, memory_order_seq_cst) &&
+	    !atomic_load_explicit(&ctx->rflag, memory_order_seq_cst)) {
 		ctx->sqes_queued = 0;
 		io_uring_submit_and_wait(&ctx->ring, 1);
 		(void)cqe;

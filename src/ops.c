@@ -73,7 +73,7 @@ struct atx_tx *atx_crc32c(struct atx_ctx *ctx, uint32_t *out, const void *src, s
 		return NULL;
 	tx->op.u.mem.src = src;
 	tx->op.u.mem.out = out;
-	tx->op.seed = seed;
+	tx->op.u.mem.seed = seed;
 	return atx__tx_submit(ctx, tx, sub, ATX_CAP_CRC32C, NULL);
 }
 
@@ -90,7 +90,7 @@ struct atx_tx *atx_crc32c_blocks(struct atx_ctx *ctx, uint32_t *out, const void 
 	tx->op.u.mem.src = src;
 	tx->op.u.mem.out = out;
 	tx->op.u.mem.block = (uint32_t)block;
-	tx->op.seed = seed;
+	tx->op.u.mem.seed = seed;
 	return atx__tx_submit(ctx, tx, sub, ATX_CAP_CRC32C_BLOCKS, NULL);
 }
 
@@ -107,7 +107,7 @@ struct atx_tx *atx_copy_crc32c(struct atx_ctx *ctx, void *dst, uint32_t *out, co
 	tx->op.u.mem.dst = dst;
 	tx->op.u.mem.src = src;
 	tx->op.u.mem.out = out;
-	tx->op.seed = seed;
+	tx->op.u.mem.seed = seed;
 	return atx__tx_submit(ctx, tx, sub, ATX_CAP_CRC32C | ATX_CAP_MEMCPY, NULL);
 }
 

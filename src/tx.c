@@ -162,6 +162,7 @@ struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
 	} else if (fence && !(tx->flags & TXF_CANCEL)) {
 		/* Handed over now, right behind its parents on their in-order lane. */
 		tx->op.fence = 1;
+		tx->flags |= TXF_FENCED;
 		tx->nfence = (uint8_t)nf;
 		tx->fence[0] = fp[0];
 		fp[0]->holds++;
@@ -188,15 +189,22 @@ bool atx_tx_fence_ok(struct atx_tx *tx)
 {
 	unsigned i;
 
+	/* The parents ran on this lane: their op lines are in its cache. */
 	for (i = 0; i < tx->nfence; i++)
-		if (tx->fence[i]->result != 0)
+		if (tx->fence[i]->op.result != 0)
 			return false;
 	return true;
 }
 
 void atx_tx_set_result(struct atx_tx *tx, int status)
 {
-	tx->result = status;
+	/*
+	 * Success is what the core initialised: no store, so a lane on
+	 * another core leaves the descriptor's line clean and the loop
+	 * thread reuses it without a cross-core transfer.
+	 */
+	if (status != tx->op.result)
+		tx->op.result = status;
 }
 
 int atx_tx_status(struct atx_tx *h)

@@ -148,18 +148,17 @@ static void *lane_main(void *arg)
 		 */
 		for (tx = list; tx;) {
 			struct atx_tx *first = tx;
-			unsigned n;
+			int st[SOFT_CHUNK];
+			unsigned n, i;
 
+			/* Statuses stay here: on success the lane writes nothing into descriptors. */
 			for (n = 0; tx && n < SOFT_CHUNK; n++, tx = tx_next(tx)) {
-				int st = soft_exec(l, tx);
-
-				atx_tx_set_result(tx, st);
-				atx_tx_op(tx)->eng[1] = (uintptr_t)(intptr_t)st;
+				st[n] = soft_exec(l, tx);
+				atx_tx_set_result(tx, st[n]);
 			}
-			for (struct atx_tx *t = first; t != tx; t = nx) {
-				nx = tx_next(t); /* read before the core may recycle t */
-				atx_engine_complete_remote(l->chan, t,
-							   (int)(intptr_t)atx_tx_op(t)->eng[1]);
+			for (i = 0; first != tx; first = nx, i++) {
+				nx = tx_next(first); /* read before the core may recycle it */
+				atx_engine_complete_remote(l->chan, first, st[i]);
 			}
 			atx_engine_remote_flush(l->chan);
 		}
@@ -287,7 +286,8 @@ static int soft_attach(struct atx_engine *e, const char *args)
 		struct soft_lane *l = &se->lanes[i];
 
 		snprintf(name, sizeof(name), "soft.lane%u", i - 1);
-		l->chan = atx_engine_add_chan(e, name, SOFT_CAPS, ATX_CHAN_F_IN_ORDER, l);
+		l->chan = atx_engine_add_chan(e, name, SOFT_CAPS,
+					      ATX_CHAN_F_IN_ORDER | ATX_CHAN_F_REMOTE, l);
 		if (!l->chan) {
 			ret = -errno;
 			goto err_detach;

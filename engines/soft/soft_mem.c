@@ -35,7 +35,7 @@ int soft_mem_exec(struct atx_op *op)
 			memset(op->u.mem.dst, op->u.mem.c, op->len);
 		return 0;
 	case ATX_OP_CRC32C:
-		*op->u.mem.out = crc32c(op->u.mem.src, op->len, op->seed);
+		*op->u.mem.out = crc32c(op->u.mem.src, op->len, op->u.mem.seed);
 		return 0;
 	case ATX_OP_CRC32C_BLOCKS: {
 		/* One descriptor, one call per block: ISA-L's VPCLMUL path costs ~42 ns per 4 KiB. */
@@ -43,14 +43,14 @@ int soft_mem_exec(struct atx_op *op)
 		size_t i, n = op->len / op->u.mem.block;
 
 		for (i = 0; i < n; i++, p += op->u.mem.block)
-			op->u.mem.out[i] = crc32c(p, op->u.mem.block, op->seed);
+			op->u.mem.out[i] = crc32c(p, op->u.mem.block, op->u.mem.seed);
 		return 0;
 	}
 	case ATX_OP_COPY_CRC32C:
 		/* PERF.md: fusing gains nothing (crc is 5 % of the cost); copy, then crc while hot. */
 		if (op->len)
 			memmove(op->u.mem.dst, op->u.mem.src, op->len);
-		*op->u.mem.out = crc32c(op->u.mem.dst, op->len, op->seed);
+		*op->u.mem.out = crc32c(op->u.mem.dst, op->len, op->u.mem.seed);
 		return 0;
 	default:
 		return -EOPNOTSUPP;
