@@ -305,6 +305,10 @@ static inline size_t atx__tx_bytes(const struct atx_tx *tx)
 	return tx->op.len;
 }
 
+/* chan.c */
+struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_engine *eng,
+				struct atx_chan *hint);
+
 /* tx.c */
 static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
 {
@@ -404,8 +408,18 @@ static inline struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *
 	struct atx_tx *p;
 	int err;
 
-	if (!sub || !sub->depend_tx || unlikely(sub->ndeps || sub->chan))
-		return atx__tx_submit_slow(ctx, tx, sub, cap, eng);
+	if (!sub || !sub->depend_tx) {
+		if (unlikely(sub && (sub->ndeps || sub->chan)))
+			return atx__tx_submit_slow(ctx, tx, sub, cap, eng);
+		/* No parent: the first step of a chain, or a lone request. */
+		chan = atx__chan_pick(ctx, cap, eng, NULL);
+		if (unlikely(!chan))
+			return atx__tx_fail(ctx, tx, EOPNOTSUPP);
+		tx->chan = chan;
+		ctx->outstanding++;
+		atx__chan_ready(ctx, chan, tx);
+		return atx__handle(tx);
+	}
 	p = atx__resolve_in(ctx, sub->depend_tx, &err);
 	if (unlikely(!p))
 		return atx__tx_fail(ctx, tx, err);
@@ -440,8 +454,6 @@ void atx__watches_drop(struct atx_ctx *ctx, struct atx_engine *e);
 
 /* chan.c */
 void atx__chan_free(struct atx_ctx *ctx, struct atx_chan *chan);
-struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_engine *eng,
-				struct atx_chan *hint);
 
 /* session.c, ops.c */
 enum atx_opcode atx__svc_opcode(enum atx_service svc);

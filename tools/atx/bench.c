@@ -1686,6 +1686,8 @@ struct std_entry {
 static const struct std_entry std_set[] = {
 	{ "xts-enc,crc32c,copy", "soft,soft:lanes=1", "512,4K,64K,1M", "32" },
 	{ "xts-enc,crc32c,copy", "soft,soft:lanes=1", "4K", "1,8,64,256" },
+	{ "xts-enc,crc32c,copy", "soft:workers=1,soft:workers=2", "4K", "64" },
+	{ "copy,crc32c,copy", "soft", "64,4K", "64" },
 	{ "cbc-enc", "soft,mb", "4K", "1,8,64" },
 	{ "gcm-enc", "soft,mb", "4K", "1,8,64" },
 	{ "hmac-sha256", "soft,mb", "4K", "1,8,64" },
