@@ -420,6 +420,8 @@ static inline struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *
 		atx__chan_ready(ctx, chan, tx);
 		return atx__handle(tx);
 	}
+	if (unlikely(sub->ndeps || sub->chan))
+		return atx__tx_submit_slow(ctx, tx, sub, cap, eng);
 	p = atx__resolve_in(ctx, sub->depend_tx, &err);
 	if (unlikely(!p))
 		return atx__tx_fail(ctx, tx, err);

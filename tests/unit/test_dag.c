@@ -154,9 +154,14 @@ static void test_cancel_propagates(void **state)
 	gc = atx_memcpy(ctx, d, c, sizeof(c), &s);
 	struct atx_tx *deps[] = { ok, gc, c2 };
 
-	s = sub_cb(&r, 5, NULL);
-	s.deps = deps;
-	s.ndeps = 3;
+	/*
+	 * depend_tx and deps together: the join waits for all four.  The
+	 * pending parent in depend_tx succeeds, so only the failed one among
+	 * deps can cancel it (the submit fast path must not drop deps).
+	 */
+	s = sub_cb(&r, 5, ok);
+	s.deps = deps + 1;
+	s.ndeps = 2;
 	join = atx_trigger_callback(ctx, &s);
 	assert_non_null(join);
 	assert_int_equal(atx_wait(join), -ECANCELED);
