@@ -522,7 +522,17 @@ static void loop_block(struct atx_ctx *ctx)
 {
 	uint64_t start = now_ns();
 	struct io_uring_cqe *cqe;
+	uint64_t spin = ATX_SPIN_NS;
 
+#ifndef ATX_NO_FILEIO_NOSPIN
+	/*
+	 * File steps in flight run in the kernel's io-wq threads, which need
+	 * a CPU: spinning here would take it from them (atx image on two
+	 * vCPUs with a worker lane: loop, lane and io-wq all runnable).
+	 */
+	if (ctx->fileio && ctx->fileio->nchans && ctx->fileio->chans[0]->inflight)
+		spin = 0;
+#endif
 	do {
 		if (atomic_load_explicit(&ctx->remote, memory_order_relaxed) ||
 		    atomic_load_explicit(&ctx->rflag, memory_order_relaxed) ||
@@ -531,7 +541,7 @@ static void loop_block(struct atx_ctx *ctx)
 #if defined(__x86_64__) || defined(__i386__)
 		__builtin_ia32_pause();
 #endif
-	} while (now_ns() - start < ATX_SPIN_NS);
+	} while (now_ns() - start < spin);
 
 	arm_wake(ctx);
 	atomic_store_explicit(&ctx->sleeping, 1, memory_order_seq_cst);
