@@ -31,84 +31,67 @@ static struct atx_tx *einval(void)
 	return NULL;
 }
 
-struct atx_tx *atx_memcpy(struct atx_ctx *ctx, void *dst, const void *src, size_t len,
-			  const struct atx_submit *sub)
+/*
+ * The memory ops share one shape: arguments checked by the caller, then
+ * one descriptor whose mem fields the op uses (the others are ignored).
+ */
+static inline struct atx_tx *mem_op(struct atx_ctx *ctx, const struct atx_submit *sub,
+				    enum atx_opcode opc, uint32_t cap, void *dst, const void *src,
+				    size_t len, uint32_t *out, uint32_t word, uint32_t block)
 {
-	struct atx_tx *tx;
+	struct atx_tx *tx = tx_start(ctx, sub, opc, len);
 
-	if (unlikely((!dst || !src) && len))
-		return einval();
-	tx = tx_start(ctx, sub, ATX_OP_MEMCPY, len);
 	if (unlikely(!tx))
 		return NULL;
 	tx->op.u.mem.dst = dst;
 	tx->op.u.mem.src = src;
-	return atx__tx_submit(ctx, tx, sub, ATX_CAP_MEMCPY, NULL);
+	tx->op.u.mem.out = out;
+	tx->op.u.mem.seed = word;       /* memset's byte shares the word */
+	tx->op.u.mem.block = block;
+	return atx__tx_submit(ctx, tx, sub, cap, NULL);
+}
+
+struct atx_tx *atx_memcpy(struct atx_ctx *ctx, void *dst, const void *src, size_t len,
+			  const struct atx_submit *sub)
+{
+	if (unlikely((!dst || !src) && len))
+		return einval();
+	return mem_op(ctx, sub, ATX_OP_MEMCPY, ATX_CAP_MEMCPY, dst, src, len, NULL, 0, 0);
 }
 
 struct atx_tx *atx_memset(struct atx_ctx *ctx, void *dst, int c, size_t len,
 			  const struct atx_submit *sub)
 {
-	struct atx_tx *tx;
-
 	if (unlikely(!dst && len))
 		return einval();
-	tx = tx_start(ctx, sub, ATX_OP_MEMSET, len);
-	if (unlikely(!tx))
-		return NULL;
-	tx->op.u.mem.dst = dst;
-	tx->op.u.mem.c = c;
-	return atx__tx_submit(ctx, tx, sub, ATX_CAP_MEMSET, NULL);
+	return mem_op(ctx, sub, ATX_OP_MEMSET, ATX_CAP_MEMSET, dst, NULL, len, NULL, (uint32_t)c,
+		      0);
 }
 
 struct atx_tx *atx_crc32c(struct atx_ctx *ctx, uint32_t *out, const void *src, size_t len,
 			  uint32_t seed, const struct atx_submit *sub)
 {
-	struct atx_tx *tx;
-
 	if (unlikely(!out || (!src && len)))
 		return einval();
-	tx = tx_start(ctx, sub, ATX_OP_CRC32C, len);
-	if (unlikely(!tx))
-		return NULL;
-	tx->op.u.mem.src = src;
-	tx->op.u.mem.out = out;
-	tx->op.u.mem.seed = seed;
-	return atx__tx_submit(ctx, tx, sub, ATX_CAP_CRC32C, NULL);
+	return mem_op(ctx, sub, ATX_OP_CRC32C, ATX_CAP_CRC32C, NULL, src, len, out, seed, 0);
 }
 
 struct atx_tx *atx_crc32c_blocks(struct atx_ctx *ctx, uint32_t *out, const void *src, size_t len,
 				 size_t block, uint32_t seed, const struct atx_submit *sub)
 {
-	struct atx_tx *tx;
-
 	if (unlikely(!out || !src || !block || block > UINT32_MAX || !len || len % block))
 		return einval();
-	tx = tx_start(ctx, sub, ATX_OP_CRC32C_BLOCKS, len);
-	if (unlikely(!tx))
-		return NULL;
-	tx->op.u.mem.src = src;
-	tx->op.u.mem.out = out;
-	tx->op.u.mem.block = (uint32_t)block;
-	tx->op.u.mem.seed = seed;
-	return atx__tx_submit(ctx, tx, sub, ATX_CAP_CRC32C_BLOCKS, NULL);
+	return mem_op(ctx, sub, ATX_OP_CRC32C_BLOCKS, ATX_CAP_CRC32C_BLOCKS, NULL, src, len, out,
+		      seed, (uint32_t)block);
 }
 
 struct atx_tx *atx_copy_crc32c(struct atx_ctx *ctx, void *dst, uint32_t *out, const void *src,
 			       size_t len, uint32_t seed, const struct atx_submit *sub)
 {
-	struct atx_tx *tx;
-
 	if (unlikely(!out || ((!src || !dst) && len)))
 		return einval();
-	tx = tx_start(ctx, sub, ATX_OP_COPY_CRC32C, len);
-	if (unlikely(!tx))
-		return NULL;
-	tx->op.u.mem.dst = dst;
-	tx->op.u.mem.src = src;
-	tx->op.u.mem.out = out;
-	tx->op.u.mem.seed = seed;
-	return atx__tx_submit(ctx, tx, sub, ATX_CAP_CRC32C | ATX_CAP_MEMCPY, NULL);
+	return mem_op(ctx, sub, ATX_OP_COPY_CRC32C, ATX_CAP_CRC32C | ATX_CAP_MEMCPY, dst, src,
+		      len, out, seed, 0);
 }
 
 struct atx_tx *atx_trigger_callback(struct atx_ctx *ctx, const struct atx_submit *sub)
