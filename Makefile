@@ -58,7 +58,7 @@ MAP := $(O)/libatx.map
 PROGS := $(strip $(if $(TOOL_SRCS),$(O)/atx) $(if $(VCRYPTOD_SRCS),$(O)/atx-vcryptod))
 
 .PHONY: FORCE all lib tests check check-unit check-harness run bench install clean distclean
-all: config.mk lib $(PROGS) $(O)/atx.pc
+all: config.mk lib $(PROGS) $(O)/atx.pc $(O)/bench-scaling
 
 lib: $(STATIC) $(SHARED)
 # Unit tests may run the programs (test_virtio_engine starts
@@ -104,6 +104,11 @@ $(O)/atx: $(TOOL_OBJS) $(STATIC)
 $(O)/atx-vcryptod: $(VCRYPTOD_OBJS) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(VCRYPTOD_OBJS) $(STATIC) $(LIBS)
+
+# The machine's own scaling of the hand loop (the ceiling for worker lanes).
+$(O)/bench-scaling: $(O)/bench/scaling.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< -lcrypto -lisal -lpthread
 
 # The test objects are intermediates of the rule below; keep them, or make
 # deletes and recompiles every test on every run.

@@ -20,6 +20,10 @@ machine() {
 }
 { machine; echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"; } > "$R/machine.txt.tmp"
 "$O/atx" bench --standard --json-out "$R/latest.json.tmp" > "$R/latest.txt.tmp"
+# What two threads of the hand loop reach here: the ceiling for worker lanes.
+if [ -x "$O/bench-scaling" ]; then
+	"$O/bench-scaling" 2 2 >> "$R/machine.txt.tmp"
+fi
 # The virtio engine against atx-vcryptod (a vhost-user virtio-crypto
 # backend in a second process), when it is built: rows appended.
 if [ -x "$O/atx-vcryptod" ]; then

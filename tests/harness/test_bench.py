@@ -166,3 +166,15 @@ def test_wrong_output_is_not_a_result(atx_bin, workload):
     assert "differs from the baseline" in r.stderr
     row = json.loads(r.stdout)[0]
     assert row["verified"] is False and "gbps" not in row
+
+
+def test_bench_scaling(atx_bin):
+    """bench-scaling (the machine's own two-thread ceiling) runs both
+    configurations and prints a sane ratio; bad arguments exit 2."""
+    prog = os.path.join(os.path.dirname(atx_bin), "bench-scaling")
+    r = subprocess.run([prog, "2", "0.2"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    ratio = float(r.stdout.strip().rsplit(" ", 1)[1].rstrip("x"))
+    assert 0.3 < ratio < 4, r.stdout
+    r = subprocess.run([prog, "0"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "usage" in r.stderr
