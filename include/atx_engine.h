@@ -64,7 +64,7 @@ uint32_t atx_opcode_cap(enum atx_opcode op);
  * bytes hold everything a memory op or the hot part of a crypto op needs;
  * the flat-buffer iovecs and the IV follow in the second line; what only
  * AEAD, hash and MAC requests read comes last.  An engine thread writes
- * only the first line (eng[], and the core's result field through
+ * only the first line (eng[0], and the core's result field through
  * atx_tx_set_result and the completion calls), so a descriptor coming
  * back from another core costs the loop thread one line.
  */
@@ -74,7 +74,8 @@ struct atx_op {
 	uint16_t iv_len;
 	int32_t result;         /* core: what atx_tx_set_result()/completion recorded; do not touch */
 	size_t len;             /* payload bytes (per block for RAID ops) */
-	uintptr_t eng[2];       /* engine scratch */
+	uintptr_t eng[1];       /* engine scratch */
+	struct atx_tx *fence_tx;/* core: the parent a fenced op waits behind (atx_tx_fence_ok) */
 	union {
 		struct {
 			void *dst;

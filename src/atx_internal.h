@@ -42,7 +42,7 @@ enum atx_tx_state {
 #define TXF_WAITER      (1u << 2) /* atx_wait holds it: do not recycle yet */
 #define TXF_FAILOVER    (1u << 3)
 #define TXF_RETRIED     (1u << 4) /* already re-run once in software */
-#define TXF_FENCED      (1u << 5) /* fence[] holds parents: release them at completion */
+#define TXF_FENCED      (1u << 5) /* holds fenced parents: release them at completion */
 
 struct atx_edge {
 	struct atx_tx *child;
@@ -69,16 +69,15 @@ struct atx_tx {
 	uint8_t nwait;                  /* parents not completed (<= 16) */
 	uint8_t state;                  /* enum atx_tx_state */
 	uint8_t flags;                  /* TXF_* */
-	uint8_t spare;
+	uint8_t nfence;                 /* fenced parents: op.fence_tx, then fence2 */
 	uint16_t gen;                   /* handle generation */
 	uint16_t holds;                 /* early children that may still read our result */
 
 	struct atx_op op;               /* at ATX_TX_OP_OFFSET: engines see this (atx_tx_op) */
 
-	/* cold: fences (read by the lane that executes us), validation */
+	/* cold: a second fenced parent, validation */
 	struct atx_ctx *ctx;
-	struct atx_tx *fence[ATX_FENCE_MAX]; /* parents we were handed early behind */
-	uint8_t nfence;                 /* entries used in fence[] (TXF_FENCED) */
+	struct atx_tx *fence2;          /* the second parent we were handed early behind */
 } __attribute__((aligned(64)));
 
 _Static_assert(offsetof(struct atx_tx, op) == ATX_TX_OP_OFFSET, "op offset");
@@ -438,9 +437,9 @@ static inline struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *
 	    (chan->flags & ATX_CHAN_F_IN_ORDER) && !chan->blocked) {
 		/* Handed over now, right behind its parent on its in-order lane. */
 		tx->op.fence = 1;
+		tx->op.fence_tx = p;
 		tx->flags |= TXF_FENCED;
 		tx->nfence = 1;
-		tx->fence[0] = p;
 		p->holds++;
 		atx__chan_ready(ctx, chan, tx);
 	}

@@ -282,7 +282,6 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 	int status = tx->result;
 	atx_cb cb;
 	void *arg;
-	unsigned i;
 
 	if (unlikely(status != 0) && try_failover(ctx, tx, status))
 		return;
@@ -307,9 +306,12 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 	}
 	tx->children = NULL;
 	if (tx->flags & TXF_FENCED) {
-		for (i = 0; i < tx->nfence; i++) {
-			struct atx_tx *p = tx->fence[i];
+		struct atx_tx *p = tx->op.fence_tx;
 
+		p->holds--;
+		atx__tx_maybe_recycle(ctx, p);
+		if (tx->nfence > 1) {
+			p = tx->fence2;
 			p->holds--;
 			atx__tx_maybe_recycle(ctx, p);
 		}

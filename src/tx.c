@@ -162,12 +162,12 @@ struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
 	} else if (fence && !(tx->flags & TXF_CANCEL)) {
 		/* Handed over now, right behind its parents on their in-order lane. */
 		tx->op.fence = 1;
+		tx->op.fence_tx = fp[0];
 		tx->flags |= TXF_FENCED;
 		tx->nfence = (uint8_t)nf;
-		tx->fence[0] = fp[0];
 		fp[0]->holds++;
 		if (nf > 1) {
-			tx->fence[1] = fp[1];
+			tx->fence2 = fp[1];
 			fp[1]->holds++;
 		}
 		atx__chan_ready(ctx, chan, tx);
@@ -187,13 +187,13 @@ struct atx_tx *atx__tx_fail(struct atx_ctx *ctx, struct atx_tx *tx, int err)
 
 bool atx_tx_fence_ok(struct atx_tx *tx)
 {
-	unsigned i;
-
-	/* The parents ran on this lane: their op lines are in its cache. */
-	for (i = 0; i < tx->nfence; i++)
-		if (tx->fence[i]->op.result != 0)
-			return false;
-	return true;
+	/*
+	 * The parents ran on this lane, so their op lines are in its cache;
+	 * the first parent sits in our own op line, the one the lane read.
+	 */
+	if (tx->op.fence_tx->op.result != 0)
+		return false;
+	return tx->nfence < 2 || tx->fence2->op.result == 0;
 }
 
 void atx_tx_set_result(struct atx_tx *tx, int status)
