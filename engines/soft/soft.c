@@ -16,6 +16,7 @@
  * round trip: the lane checks atx_tx_fence_ok() before running it.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,9 +119,13 @@ static void *lane_main(void *arg)
 			t0 = now_ns();
 			while (!atomic_load_explicit(&l->qlen, memory_order_acquire) &&
 			       now_ns() - t0 < SOFT_SPIN_NS) {
-#if defined(__x86_64__) || defined(__i386__)
-				__builtin_ia32_pause();
-#endif
+				/*
+				 * Yield, not pause: with more busy threads than vCPUs (two
+				 * worker lanes and the loop on two) a spinner holds a CPU a
+				 * runnable lane needs; with nothing else runnable it returns
+				 * at once (soft:workers=2 0.80 -> 0.91x of one core).
+				 */
+				sched_yield();
 			}
 			pthread_mutex_lock(&l->lock);
 			if (l->q_head || l->stop)
