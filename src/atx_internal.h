@@ -43,6 +43,7 @@ enum atx_tx_state {
 #define TXF_FAILOVER    (1u << 3)
 #define TXF_RETRIED     (1u << 4) /* already re-run once in software */
 #define TXF_FENCED      (1u << 5) /* holds fenced parents: release them at completion */
+#define TXF_SESS        (1u << 6) /* sess holds a session reference */
 
 struct atx_edge {
 	struct atx_tx *child;
@@ -64,7 +65,7 @@ struct atx_tx {
 	struct atx_edge *children;      /* dependents still linked to us */
 	atx_cb cb;
 	void *cb_arg;
-	struct atx_session *sess;       /* holds a reference while in use */
+	struct atx_tx *fence_p;         /* = op.fence_tx, where completion reads it */
 	int32_t result;                 /* (r) the engine's result; the final status once TX_DONE */
 	uint8_t nwait;                  /* parents not completed (<= 16) */
 	uint8_t state;                  /* enum atx_tx_state */
@@ -75,8 +76,9 @@ struct atx_tx {
 
 	struct atx_op op;               /* at ATX_TX_OP_OFFSET: engines see this (atx_tx_op) */
 
-	/* cold: a second fenced parent, validation */
+	/* cold: crypto's session, a second fenced parent, validation */
 	struct atx_ctx *ctx;
+	struct atx_session *sess;       /* TXF_SESS: holds a reference while in use */
 	struct atx_tx *fence2;          /* the second parent we were handed early behind */
 } __attribute__((aligned(64)));
 
@@ -322,7 +324,7 @@ static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx
 	tx->op.fence = 0;
 	tx->op.iv_len = 0;
 	tx->op.result = 0;
-	/* children, nfence, holds and sess are back to empty whenever a tx is recycled. */
+	/* children, nfence and holds are back to empty whenever a tx is recycled. */
 	tx->nwait = 0;
 	tx->flags = 0;
 	tx->result = 0;
@@ -438,6 +440,7 @@ static inline struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *
 		/* Handed over now, right behind its parent on its in-order lane. */
 		tx->op.fence = 1;
 		tx->op.fence_tx = p;
+		tx->fence_p = p;
 		tx->flags |= TXF_FENCED;
 		tx->nfence = 1;
 		p->holds++;

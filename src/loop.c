@@ -255,11 +255,11 @@ static bool try_failover(struct atx_ctx *ctx, struct atx_tx *tx, int status)
 	if (tx->flags & TXF_RETRIED || !tx->chan || tx->chan->eng->ops->prio < ATX_PRIO_HARDWARE)
 		return false;
 	if (!(tx->flags & TXF_FAILOVER) && !(ctx->opts.flags & ATX_CTX_F_FAILOVER) &&
-	    !(tx->sess && (tx->sess->p.flags & ATX_SESS_F_FAILOVER)))
+	    !((tx->flags & TXF_SESS) && (tx->sess->p.flags & ATX_SESS_F_FAILOVER)))
 		return false;
 	if (!ctx->soft)
 		return false;
-	if (tx->sess) {
+	if (tx->flags & TXF_SESS) {
 		if (atx__session_failover(tx->sess, &priv) < 0)
 			return false;
 		tx->op.u.crypto.sess_priv = priv;
@@ -307,7 +307,7 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 	}
 	tx->children = NULL;
 	if (tx->flags & TXF_FENCED) {
-		struct atx_tx *p = tx->op.fence_tx;
+		struct atx_tx *p = tx->fence_p;
 
 		p->holds--;
 		atx__tx_maybe_recycle(ctx, p);
@@ -319,9 +319,9 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 		tx->nfence = 0;
 		tx->flags &= ~TXF_FENCED;
 	}
-	if (tx->sess) {
+	if (tx->flags & TXF_SESS) {
 		atx__session_put(tx->sess);
-		tx->sess = NULL;
+		tx->flags &= ~TXF_SESS;
 	}
 	/* The descriptor goes back to the pool before the callback (STYLE.md). */
 	cb = tx->cb;

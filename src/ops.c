@@ -351,8 +351,11 @@ struct atx_tx *atx_crypto(struct atx_ctx *ctx, struct atx_session *s,
 	tx->op.u.crypto.digest = op->digest;
 	tx = atx__tx_submit(ctx, tx, sub, atx_opcode_cap(opc), s->eng);
 	if (likely(tx)) {
+		struct atx_tx *t = atx__untag(tx);
+
 		s->refs++;
-		atx__untag(tx)->sess = s;
+		t->sess = s;
+		t->flags |= TXF_SESS;
 	}
 	return tx;
 }
@@ -408,8 +411,11 @@ static inline struct atx_tx *crypto_flat(struct atx_ctx *ctx, struct atx_session
 	cr->digest = digest;
 	tx = atx__tx_submit(ctx, tx, sub, s->cap, s->eng);
 	if (likely(tx)) {
+		struct atx_tx *t = atx__untag(tx);
+
 		s->refs++;
-		atx__untag(tx)->sess = s;
+		t->sess = s;
+		t->flags |= TXF_SESS;
 	}
 	return tx;
 }

@@ -163,6 +163,7 @@ struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
 		/* Handed over now, right behind its parents on their in-order lane. */
 		tx->op.fence = 1;
 		tx->op.fence_tx = fp[0];
+		tx->fence_p = fp[0];
 		tx->flags |= TXF_FENCED;
 		tx->nfence = (uint8_t)nf;
 		fp[0]->holds++;
