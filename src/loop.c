@@ -463,9 +463,7 @@ static unsigned reap_cqes(struct atx_ctx *ctx)
  * that worker lanes' completions are reaped (and the lanes fed again)
  * while the loop thread has inline work of its own.
  */
-#ifndef ATX_POLL_BUDGET
 #define ATX_POLL_BUDGET 64
-#endif
 
 static int poll_chans(struct atx_ctx *ctx)
 {
@@ -527,7 +525,6 @@ static void loop_block(struct atx_ctx *ctx)
 	struct io_uring_cqe *cqe;
 	uint64_t spin = ATX_SPIN_NS;
 
-#ifndef ATX_NO_FILEIO_NOSPIN
 	/*
 	 * File steps in flight run in the kernel's io-wq threads, which need
 	 * a CPU: spinning here would take it from them (atx image on two
@@ -535,7 +532,6 @@ static void loop_block(struct atx_ctx *ctx)
 	 */
 	if (ctx->fileio && ctx->fileio->nchans && ctx->fileio->chans[0]->inflight)
 		spin = 0;
-#endif
 	do {
 		if (atomic_load_explicit(&ctx->remote, memory_order_relaxed) ||
 		    atomic_load_explicit(&ctx->rflag, memory_order_relaxed) ||

@@ -26,9 +26,7 @@
 #include "soft.h"
 
 #define SOFT_SPIN_NS 30000
-#ifndef SOFT_CHUNK
 #define SOFT_CHUNK 16   /* descriptors per hand-back from a worker lane */
-#endif
 
 /* The lane's private list link lives in the engine scratch of the descriptor. */
 static inline struct atx_tx *tx_next(struct atx_tx *tx)
