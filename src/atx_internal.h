@@ -56,7 +56,9 @@ struct atx_edge {
  * its submit, its execution and its completion, so each phase should pay
  * for as few lines as possible: line 0 is all the core reads to submit,
  * complete, call back and recycle; the op (lines 1-3) is what the engine
- * reads; the rest is for fences, engine threads and validation.
+ * reads, its first line all a memory step or a fenced step needs; the
+ * rest is for crypto's session, rare fences and validation.  An engine
+ * thread writes no line of a descriptor it completes successfully.
  */
 struct atx_tx {
 	/* line 0: the core's bookkeeping */
@@ -66,7 +68,7 @@ struct atx_tx {
 	atx_cb cb;
 	void *cb_arg;
 	struct atx_tx *fence_p;         /* = op.fence_tx, where completion reads it */
-	int32_t result;                 /* (r) the engine's result; the final status once TX_DONE */
+	int32_t result;                 /* the final status once TX_DONE (engines write op.result) */
 	uint8_t nwait;                  /* parents not completed (<= 16) */
 	uint8_t state;                  /* enum atx_tx_state */
 	uint8_t flags;                  /* TXF_* */
