@@ -437,7 +437,8 @@ struct atx_tx *atx_crypto(struct atx_ctx *ctx, struct atx_session *s,
 /*
  * atx_issue_pending - hand every queued descriptor to its engine, ringing
  * each engine's doorbell once.  Returns the number handed over, or a
- * negative errno.
+ * negative errno.  Inline lanes (no doorbell; they run in atx_run) take
+ * their work as it becomes ready and are not counted here.
  */
 int atx_issue_pending(struct atx_ctx *ctx);
 

@@ -237,6 +237,7 @@ struct atx_ctx {
 	unsigned outstanding;           /* descriptors submitted and not done */
 	unsigned in_loop;               /* processing completions: defer issue */
 	unsigned sqes_queued;           /* SQEs prepared, not submitted */
+	bool inline_new;                /* inline lanes were handed work since the last issue */
 
 	_Atomic(struct atx_tx *) remote; /* (r) completions from engine threads */
 	atomic_int rflag;               /* (r) a completion ring has new entries */
@@ -374,6 +375,23 @@ void atx__pool_fini(struct atx_ctx *ctx);
 /* loop.c */
 static inline void atx__chan_ready(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *tx)
 {
+	/*
+	 * An inline lane has no doorbell to batch for: hand it the
+	 * descriptor now, while its lines are in cache, instead of queueing
+	 * it for atx__issue to walk again (nothing runs before the loop
+	 * polls the lane either way).  Anything unusual takes the queue.
+	 */
+	if ((chan->flags & ATX_CHAN_F_INLINE) && !chan->pending.head && !chan->blocked &&
+	    !chan->dead && !(tx->flags & TXF_CANCEL)) {
+		tx->state = TX_INFLIGHT;
+		if (likely(chan->eng->ops->submit(chan, tx, 0) == 0)) {
+			chan->inflight++;
+			chan->st.bytes += atx__tx_bytes(tx);
+			ctx->inline_new = true;
+			return;
+		}
+		/* Refused: issue_chan retries it and deals with the answer. */
+	}
 	tx->state = TX_READY;
 	txlist_push(&chan->pending, tx);
 	chan->npending++;

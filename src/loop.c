@@ -100,7 +100,7 @@ int atx__issue(struct atx_ctx *ctx)
 			ctx->dirty = chan;
 		}
 	}
-	if (ctx->embedded && n > 0 && ctx->nchans) {
+	if (ctx->embedded && (n > 0 || ctx->inline_new) && ctx->nchans) {
 		/* Let an embedding loop see that there is inline work to run. */
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&ctx->ring);
 
@@ -110,6 +110,7 @@ int atx__issue(struct atx_ctx *ctx)
 			ctx->sqes_queued++;
 		}
 	}
+	ctx->inline_new = false;
 	submit_sqes(ctx);
 	return n;
 }
