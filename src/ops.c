@@ -300,6 +300,21 @@ static size_t iov_total(const struct iovec *v, unsigned n, bool *bad)
 	return t;
 }
 
+/* Queue a crypto request; a queued one holds a session reference until it completes. */
+static inline struct atx_tx *crypto_submit(struct atx_ctx *ctx, struct atx_tx *tx,
+					   const struct atx_submit *sub, struct atx_session *s)
+{
+	tx = atx__tx_submit(ctx, tx, sub, s->cap, s->eng);
+	if (likely(tx)) {
+		struct atx_tx *t = atx__untag(tx);
+
+		s->refs++;
+		t->sess = s;
+		t->flags |= TXF_SESS;
+	}
+	return tx;
+}
+
 struct atx_tx *atx_crypto(struct atx_ctx *ctx, struct atx_session *s,
 			  const struct atx_crypto_op *op, const struct atx_submit *sub)
 {
@@ -349,15 +364,7 @@ struct atx_tx *atx_crypto(struct atx_ctx *ctx, struct atx_session *s,
 	tx->op.u.crypto.aad = op->aad;
 	tx->op.u.crypto.aad_len = op->aad_len;
 	tx->op.u.crypto.digest = op->digest;
-	tx = atx__tx_submit(ctx, tx, sub, atx_opcode_cap(opc), s->eng);
-	if (likely(tx)) {
-		struct atx_tx *t = atx__untag(tx);
-
-		s->refs++;
-		t->sess = s;
-		t->flags |= TXF_SESS;
-	}
-	return tx;
+	return crypto_submit(ctx, tx, sub, s);
 }
 
 /* Flat-buffer forms: the iovecs live inside the descriptor. */
@@ -409,15 +416,7 @@ static inline struct atx_tx *crypto_flat(struct atx_ctx *ctx, struct atx_session
 	cr->aad = aad;
 	cr->aad_len = aad_len;
 	cr->digest = digest;
-	tx = atx__tx_submit(ctx, tx, sub, s->cap, s->eng);
-	if (likely(tx)) {
-		struct atx_tx *t = atx__untag(tx);
-
-		s->refs++;
-		t->sess = s;
-		t->flags |= TXF_SESS;
-	}
-	return tx;
+	return crypto_submit(ctx, tx, sub, s);
 }
 
 struct atx_tx *atx_cipher(struct atx_ctx *ctx, struct atx_session *s, void *dst, const void *src,
