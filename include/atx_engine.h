@@ -70,7 +70,7 @@ uint32_t atx_opcode_cap(enum atx_opcode op);
  */
 struct atx_op {
 	uint8_t opcode;         /* enum atx_opcode */
-	uint8_t fence;          /* handed early behind in-order parents: check atx_tx_fence_ok() */
+	uint8_t fence;          /* handed early behind this many in-order parents: atx_tx_fence_ok() */
 	uint16_t iv_len;
 	int32_t result;         /* core: what atx_tx_set_result()/completion recorded; do not touch */
 	size_t len;             /* payload bytes (per block for RAID ops) */

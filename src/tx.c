@@ -161,7 +161,7 @@ struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
 		atx__chan_ready(ctx, chan, tx);
 	} else if (fence && !(tx->flags & TXF_CANCEL)) {
 		/* Handed over now, right behind its parents on their in-order lane. */
-		tx->op.fence = 1;
+		tx->op.fence = (uint8_t)nf;
 		tx->op.fence_tx = fp[0];
 		tx->fence_p = fp[0];
 		tx->flags |= TXF_FENCED;
@@ -190,11 +190,12 @@ bool atx_tx_fence_ok(struct atx_tx *tx)
 {
 	/*
 	 * The parents ran on this lane, so their op lines are in its cache;
-	 * the first parent sits in our own op line, the one the lane read.
+	 * the first parent and the count sit in our own op line, the one the
+	 * lane read: the core's line 0 stays on the loop thread's core.
 	 */
 	if (tx->op.fence_tx->op.result != 0)
 		return false;
-	return tx->nfence < 2 || tx->fence2->op.result == 0;
+	return tx->op.fence < 2 || tx->fence2->op.result == 0;
 }
 
 void atx_tx_set_result(struct atx_tx *tx, int status)
