@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "atx_simd.h"
 #include "soft.h"
 
 #define SOFT_SPIN_NS 30000
@@ -65,6 +66,7 @@ struct soft_engine {
 static int soft_exec(struct soft_lane *l, struct atx_tx *tx)
 {
 	struct atx_op *op = atx_tx_op(tx);
+	int ret;
 
 	if (op->fence && !atx_tx_fence_ok(tx))
 		return -ECANCELED;
@@ -72,17 +74,22 @@ static int soft_exec(struct soft_lane *l, struct atx_tx *tx)
 	case ATX_OP_NOP:
 	case ATX_OP_MEMCPY:
 	case ATX_OP_MEMSET:
+		return soft_mem_exec(op);
 	case ATX_OP_CRC32C:
 	case ATX_OP_COPY_CRC32C:
 	case ATX_OP_CRC32C_BLOCKS:
-		return soft_mem_exec(op);
+		ret = soft_mem_exec(op);
+		atx_simd_clean();       /* ISA-L: see atx_simd.h */
+		return ret;
 	case ATX_OP_XOR:
 	case ATX_OP_XOR_VAL:
 	case ATX_OP_PQ:
 	case ATX_OP_PQ_VAL:
 	case ATX_OP_RAID6_DATAP:
 	case ATX_OP_RAID6_2DATA:
-		return soft_raid_exec(op);
+		ret = soft_raid_exec(op);
+		atx_simd_clean();
+		return ret;
 	case ATX_OP_CIPHER:
 	case ATX_OP_HASH:
 	case ATX_OP_MAC:

@@ -36,6 +36,7 @@
 #endif
 
 #include "atx.h"
+#include "atx_simd.h"
 #include "bench.h"
 #include "cli.h"
 #include "cmds.h"
@@ -453,6 +454,7 @@ static int baseline_step(struct baseline *b, const struct workload *w, unsigned 
 			break;
 		case K_CRC:
 			s->crc[i] = ~crc32_iscsi(in, (int)bs, ~0u);
+			atx_simd_clean();       /* as the engine does: atx_simd.h */
 			break;
 		case K_COPY:
 			memcpy(out, in, bs);
@@ -472,6 +474,7 @@ static int baseline_step(struct baseline *b, const struct workload *w, unsigned 
 			v[XOR_SRCS] = out;
 			if (xor_gen(XOR_SRCS + 1, (int)bs, v))
 				return -EIO;
+			atx_simd_clean();
 			break;
 		case K_PQ:
 			v[0] = in;
@@ -481,6 +484,7 @@ static int baseline_step(struct baseline *b, const struct workload *w, unsigned 
 			v[PQ_DATA + 1] = s->buf[n->out2];
 			if (pq_gen(PQ_DATA + 2, (int)bs, v))
 				return -EIO;
+			atx_simd_clean();
 			break;
 		case K_TRIGGER:
 		case K__COUNT:

@@ -13,6 +13,7 @@
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 
+#include "atx_simd.h"
 #include "image_fmt.h"
 
 /* Field offsets in the header block (little-endian integers). */
@@ -46,7 +47,10 @@ static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 
 uint32_t img_crc32c(const void *buf, size_t len)
 {
 	/* ISA-L's crc32_iscsi neither pre- nor post-inverts. */
-	return ~crc32_iscsi((unsigned char *)buf, (int)len, 0xffffffffu);
+	uint32_t crc = ~crc32_iscsi((unsigned char *)buf, (int)len, 0xffffffffu);
+
+	atx_simd_clean();       /* atx_simd.h */
+	return crc;
 }
 
 static uint32_t tag_size_of(uint32_t integ)
