@@ -398,6 +398,16 @@ static int do_cipher(struct soft_sess *ss, struct soft_lane *l, const struct atx
 			       ss->enc, NULL) != 1)
 		return -EIO;
 
+	/* Flat buffers, the storage case: one update, no cursor, no scratch. */
+	if (op->u.crypto.src_cnt == 1 && dst_cnt == 1 && op->u.crypto.src[0].iov_len >= op->len &&
+	    dst[0].iov_len >= op->len && op->len <= INT_MAX) {
+		int outl = 0;
+
+		if (EVP_CipherUpdate(l->cctx, dst[0].iov_base, &outl, op->u.crypto.src[0].iov_base,
+				     (int)op->len) != 1 || (size_t)outl != op->len)
+			return -EIO;
+		return 0;
+	}
 	if (ss->calg == ATX_CIPHER_AES_XTS) {
 		rc = oneshot_sg(l, op->u.crypto.src, op->u.crypto.src_cnt, dst, dst_cnt, op->len,
 				&used, evp_update_fn, NULL);
