@@ -3,8 +3,9 @@
 #
 #   tests/run-unit.sh BUILDDIR [NAME...]
 #
-# One line per binary: PASS / FAIL / TIMEOUT and its wall time; the
-# binary's own (cmocka) output is shown only when it did not pass.  Ends
+# One line per binary: PASS / FAIL / TIMEOUT and its wall time, and the
+# names of any tests it skipped; the binary's own (cmocka) output is shown
+# only when it did not pass.  Ends
 # with the line "N passed, M failed".  Exits non-zero if anything failed or
 # if there is no test binary at all (an empty run proves nothing).
 #
@@ -67,6 +68,7 @@ trap 'rm -f "$out"' EXIT
 
 pass=0
 fail=0
+skipped=0
 for bin in "${bins[@]}"; do
 	name=${bin##*/}
 	start=$(date +%s%N)
@@ -81,7 +83,16 @@ for bin in "${bins[@]}"; do
 	ms=$(( (end - start) / 1000000 ))
 	t=$(printf '%d.%03ds' $((ms / 1000)) $((ms % 1000)))
 	if [ $rc -eq 0 ]; then
-		printf 'PASS    %-32s %s\n' "$name" "$t"
+		# A skipped test is not a passed one: name each (cmocka prints
+		# "[  SKIPPED ] name" once per test, then again in its summary).
+		sk=$(sed -n 's/^\[  SKIPPED \] \([A-Za-z_][A-Za-z0-9_]*\)$/\1/p' "$out" | sort -u)
+		if [ -n "$sk" ]; then
+			n=$(printf '%s\n' "$sk" | wc -l)
+			printf 'PASS    %-32s %s, %d SKIPPED: %s\n' "$name" "$t" "$n" "$(printf '%s' "$sk" | tr '\n' ' ')"
+			skipped=$((skipped + n))
+		else
+			printf 'PASS    %-32s %s\n' "$name" "$t"
+		fi
 		pass=$((pass + 1))
 		continue
 	fi
@@ -96,5 +107,6 @@ for bin in "${bins[@]}"; do
 	fail=$((fail + 1))
 done
 
+[ $skipped -eq 0 ] || echo "$skipped individual tests SKIPPED inside passing binaries (named above)"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
