@@ -54,7 +54,7 @@ struct atx_ctx_opts {
 	unsigned flags;         /* ATX_CTX_F_* */
 	unsigned pool_size;     /* descriptors in the pool; 0 = 4096 */
 	unsigned ring_entries;  /* io_uring entries; 0 = 256 */
-	unsigned soft_lanes;    /* software worker threads; 0 = inline only */
+	unsigned soft_lanes;    /* software worker threads (0..32); 0 = inline only */
 	/*
 	 * Engines to attach besides the built-in ones, comma separated:
 	 * "mb", "virtio:/path/to.sock", "virtio-pci:0000:00:04.0".

@@ -92,6 +92,8 @@ def test_table_output(atx_bin):
     (["-e", "quantum"], "unknown engine"),
     (["-e", "soft:lanes=x"], "soft:lanes=N"),
     (["-e", "soft:workers=0"], "soft:workers=N"),
+    (["-e", "soft:workers=33"], "1..32"),     # the library's lane limit, said up front
+    (["-e", "soft:lanes=33"], "0..32"),
     (["-b", "7"], "--block-size"),
     (["-q", "0"], "--queue-depth"),
     (["--seconds", "-1"], "--seconds"),

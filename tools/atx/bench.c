@@ -1535,15 +1535,15 @@ static int parse_engine(const char *text, struct engine_spec *e)
 	} else if (!strncmp(text, "soft:lanes=", 11)) {
 		unsigned long n = strtoul(text + 11, &end, 10);
 
-		if (*end || end == text + 11 || n > 64)
-			return cli_err("soft:lanes=N takes N in 0..64");
+		if (*end || end == text + 11 || n > 32)
+			return cli_err("soft:lanes=N takes N in 0..32");
 		e->lanes = (unsigned)n;
 		e->sess_engine = "soft";
 	} else if (!strncmp(text, "soft:workers=", 13)) {
 		unsigned long n = strtoul(text + 13, &end, 10);
 
-		if (*end || end == text + 13 || n < 1 || n > 64)
-			return cli_err("soft:workers=N takes N in 1..64");
+		if (*end || end == text + 13 || n < 1 || n > 32)
+			return cli_err("soft:workers=N takes N in 1..32");
 		e->lanes = (unsigned)n;
 		e->no_inline = true;
 		e->sess_engine = "soft";
@@ -1805,9 +1805,9 @@ int cmd_bench(int argc, char **argv)
 				char buf[64];
 				unsigned long n = strtoul(tok, &end, 10);
 
-				if (*end || n > 64 || l.neng >= MAX_LIST) {
+				if (*end || n > 32 || l.neng >= MAX_LIST) {
 					free(dup);
-					cli_err("--lanes takes numbers 0..64");
+					cli_err("--lanes takes numbers 0..32");
 					goto out;
 				}
 				snprintf(buf, sizeof(buf), n ? "soft:lanes=%lu" : "soft", n);
