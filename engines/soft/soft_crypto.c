@@ -436,16 +436,13 @@ static int digest_out(struct soft_sess *ss, const struct atx_op *op, uint8_t *md
 	return rc;
 }
 
-static int do_hash(struct soft_sess *ss, struct soft_lane *l, const struct atx_op *op)
+/* Feed @len bytes of @iov to a hash or MAC update function, piece by piece. */
+static int sg_feed(const struct iovec *iov, unsigned cnt, size_t len,
+		   int (*feed)(void *c, const uint8_t *p, size_t n), void *c)
 {
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
 	struct sg_cur s;
-	size_t len = op->len;
 
-	if (EVP_DigestInit_ex2(l->mdctx, ss->md, NULL) != 1)
-		return -EIO;
-	cur_init(&s, op->u.crypto.src, op->u.crypto.src_cnt);
+	cur_init(&s, iov, cnt);
 	while (len) {
 		size_t a = cur_avail(&s);
 
@@ -453,11 +450,36 @@ static int do_hash(struct soft_sess *ss, struct soft_lane *l, const struct atx_o
 			return -EINVAL;
 		if (a > len)
 			a = len;
-		if (EVP_DigestUpdate(l->mdctx, cur_ptr(&s), a) != 1)
+		if (feed(c, cur_ptr(&s), a) != 1)
 			return -EIO;
 		s.off += a;
 		len -= a;
 	}
+	return 0;
+}
+
+static int md_feed(void *c, const uint8_t *p, size_t n)
+{
+	return EVP_DigestUpdate(c, p, n);
+}
+
+static int mac_feed(void *c, const uint8_t *p, size_t n)
+{
+	return EVP_MAC_update(c, p, n);
+}
+
+static int do_hash(struct soft_sess *ss, struct soft_lane *l, const struct atx_op *op)
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	size_t len = op->len;
+	int rc;
+
+	if (EVP_DigestInit_ex2(l->mdctx, ss->md, NULL) != 1)
+		return -EIO;
+	rc = sg_feed(op->u.crypto.src, op->u.crypto.src_cnt, len, md_feed, l->mdctx);
+	if (rc)
+		return rc;
 	if (EVP_DigestFinal_ex(l->mdctx, md, &mdlen) != 1)
 		return -EIO;
 	return digest_out(ss, op, md);
@@ -467,27 +489,17 @@ static int do_hash(struct soft_sess *ss, struct soft_lane *l, const struct atx_o
 static int mac_sg(struct soft_lane *l, const void *aad, size_t aad_len,
 		  const struct iovec *iov, unsigned cnt, size_t len, uint8_t *md)
 {
-	struct sg_cur s;
 	size_t mdlen = 0;
+	int rc;
 
 	/* NULL key: restart with the key the context already holds. */
 	if (EVP_MAC_init(l->macctx, NULL, 0, NULL) != 1)
 		return -EIO;
 	if (aad_len && EVP_MAC_update(l->macctx, aad, aad_len) != 1)
 		return -EIO;
-	cur_init(&s, iov, cnt);
-	while (len) {
-		size_t a = cur_avail(&s);
-
-		if (!a)
-			return -EINVAL;
-		if (a > len)
-			a = len;
-		if (EVP_MAC_update(l->macctx, cur_ptr(&s), a) != 1)
-			return -EIO;
-		s.off += a;
-		len -= a;
-	}
+	rc = sg_feed(iov, cnt, len, mac_feed, l->macctx);
+	if (rc)
+		return rc;
 	if (EVP_MAC_final(l->macctx, md, &mdlen, EVP_MAX_MD_SIZE) != 1)
 		return -EIO;
 	return 0;
