@@ -313,6 +313,24 @@ static inline size_t atx__tx_bytes(const struct atx_tx *tx)
 struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_engine *eng,
 				struct atx_chan *hint);
 
+/* Where atx__chan_pick remembers its answer for (cap, eng). */
+static inline unsigned atx__pick_slot(uint32_t cap, const struct atx_engine *eng)
+{
+	return (cap ^ (unsigned)((uintptr_t)eng >> 6)) & 7;
+}
+
+/* atx__chan_pick's remembered answer when there is nothing to balance, without the call. */
+static inline struct atx_chan *atx__chan_pick_cached(struct atx_ctx *ctx, uint32_t cap,
+						     struct atx_engine *eng)
+{
+	unsigned slot = atx__pick_slot(cap, eng);
+
+	if (ctx->pick[slot].gen == ctx->chan_gen && ctx->pick[slot].cap == cap &&
+	    ctx->pick[slot].eng == eng)
+		return ctx->pick[slot].chan;
+	return atx__chan_pick(ctx, cap, eng, NULL);
+}
+
 /* tx.c */
 static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
 {
@@ -433,7 +451,7 @@ static inline struct atx_tx *atx__tx_submit(struct atx_ctx *ctx, struct atx_tx *
 		if (unlikely(sub && (sub->ndeps || sub->chan)))
 			return atx__tx_submit_slow(ctx, tx, sub, cap, eng);
 		/* No parent: the first step of a chain, or a lone request. */
-		chan = atx__chan_pick(ctx, cap, eng, NULL);
+		chan = atx__chan_pick_cached(ctx, cap, eng);
 		if (unlikely(!chan))
 			return atx__tx_fail(ctx, tx, EOPNOTSUPP);
 		tx->chan = chan;

@@ -147,7 +147,7 @@ struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_en
 	struct atx_chan *best = NULL;
 	unsigned best_load = UINT32_MAX, ncand = 0;
 	int best_prio = -1;
-	unsigned i, slot = (cap ^ (unsigned)((uintptr_t)eng >> 6)) & 7;
+	unsigned i, slot = atx__pick_slot(cap, eng);
 
 	if (hint && !hint->private_ && !hint->dead && (hint->caps & cap) == cap &&
 	    (!eng || hint->eng == eng))
