@@ -63,6 +63,7 @@ struct mb_group {
 	IMB_JOB jobs[MB_BURST];
 	uint8_t tag[MB_BURST][64] __attribute__((aligned(64)));
 	struct atx_tx *tx[MB_BURST];
+	const struct mb_sess *tmpl_of[MB_BURST];        /* whose template jobs[i] holds, or NULL */
 	const struct mb_sess *ms;       /* the first job's: mode, direction, key size, hash */
 	uint32_t cls;                   /* mb_sess.burst_cls; meaningless while n == 0 */
 	unsigned n;
@@ -70,6 +71,7 @@ struct mb_group {
 
 struct mb_lane {
 	struct mb_group groups[MB_GROUPS];
+	struct mb_group *last;          /* the group group_get() returned last */
 	struct mb_slot slots[IMB_MAX_JOBS];     /* indexed like mgr->jobs[] */
 	IMB_MGR *mgr;
 	struct atx_chan *chan;
@@ -263,6 +265,7 @@ static int mb_attach(struct atx_engine *e, const char *args)
 			goto err_detach;
 		}
 		memset(lane, 0, sizeof(*lane));
+		lane->last = &lane->groups[0];
 		me->lanes[me->nlanes++] = lane;
 		lane->mgr = alloc_mb_mgr(0);
 		if (!lane->mgr) {
@@ -318,6 +321,14 @@ static int mb_new_session(struct atx_engine *e, const struct atx_session_params 
 
 static void mb_free_session(struct atx_engine *e, void *priv)
 {
+	struct mb_engine *me = atx_engine_priv(e);
+	unsigned i, j;
+
+	/* A new session may get the same address: no job may pass for its template. */
+	for (i = 0; i < me->nlanes; i++)
+		for (j = 0; j < MB_GROUPS; j++)
+			memset(me->lanes[i]->groups[j].tmpl_of, 0,
+			       sizeof(me->lanes[i]->groups[j].tmpl_of));
 	mb_sess_free(priv);
 }
 
@@ -447,15 +458,19 @@ static unsigned lane_drain(struct mb_lane *lane)
  */
 static struct mb_group *group_get(struct mb_lane *lane, uint32_t cls, unsigned *n)
 {
-	struct mb_group *g, *empty = NULL, *full = &lane->groups[0];
+	struct mb_group *g = lane->last, *empty = NULL, *full = &lane->groups[0];
 	unsigned i;
 
+	/* Mostly the class of the previous request: no search. */
+	if (g->n && g->cls == cls)
+		return g;
 	for (i = 0; i < MB_GROUPS; i++) {
 		g = &lane->groups[i];
 		if (!g->n) {
 			if (!empty)
 				empty = g;
 		} else if (g->cls == cls) {
+			lane->last = g;
 			return g;
 		} else if (g->n > full->n) {
 			full = g;
@@ -466,6 +481,7 @@ static struct mb_group *group_get(struct mb_lane *lane, uint32_t cls, unsigned *
 		empty = full;
 	}
 	empty->cls = cls;
+	lane->last = empty;
 	return empty;
 }
 
@@ -525,7 +541,11 @@ static int mb_poll(struct atx_chan *chan, unsigned budget)
 		if (ms->burst) {
 			struct mb_group *g = group_get(lane, ms->burst_cls, &n);
 
-			if (mb_burst_prep(&g->jobs[g->n], g->tag[g->n], op)) {
+			bool ok = mb_burst_prep(&g->jobs[g->n], g->tag[g->n], op,
+						g->tmpl_of[g->n] == ms);
+
+			g->tmpl_of[g->n] = ok ? ms : NULL;
+			if (ok) {
 				if (!g->n)
 					g->ms = ms;
 				g->tx[g->n++] = tx;

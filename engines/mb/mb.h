@@ -134,9 +134,11 @@ int mb_job_finish(int st, struct mb_slot *slot, struct atx_op *op);
  * mb_burst_prep - fill @job for the session's burst API when @op can go
  * there (flat buffers, a length and IV the burst takes as they are,
  * nothing mb_job_prep would treat specially); a MAC goes to @tag (64
- * bytes).  false: @op takes the job path instead.
+ * bytes).  @have_tmpl: @job still holds the session's template from an
+ * earlier burst (the burst API writes only a job's status), so only what
+ * this request brings is written.  false: @op takes the job path instead.
  */
-bool mb_burst_prep(IMB_JOB *job, uint8_t *tag, const struct atx_op *op);
+bool mb_burst_prep(IMB_JOB *job, uint8_t *tag, const struct atx_op *op, bool have_tmpl);
 
 /*
  * mb_gcm_direct - AES-GCM encryption of a flat request with a 96-bit IV

@@ -369,7 +369,7 @@ int mb_job_prep(IMB_JOB *job, struct mb_slot *slot, struct atx_op *op)
 	return 0;
 }
 
-bool mb_burst_prep(IMB_JOB *job, uint8_t *tag, const struct atx_op *op)
+bool mb_burst_prep(IMB_JOB *job, uint8_t *tag, const struct atx_op *op, bool have_tmpl)
 {
 	const struct mb_sess *ms = op->u.crypto.sess_priv;
 	const struct iovec *oiov;
@@ -389,7 +389,11 @@ bool mb_burst_prep(IMB_JOB *job, uint8_t *tag, const struct atx_op *op)
 	in = op->u.crypto.src[0].iov_base;
 	if (!in)
 		return false;
-	*job = ms->tmpl;
+	/* 200 bytes: a third of this function's instructions when copied every time. */
+	if (have_tmpl)
+		job->status = IMB_STATUS_BEING_PROCESSED;
+	else
+		*job = ms->tmpl;
 	job->src = in;
 	if (ms->burst == MB_BURST_HASH) {
 		job->msg_len_to_hash_in_bytes = len;
