@@ -431,6 +431,61 @@ struct atx_tx *atx_crypto(struct atx_ctx *ctx, struct atx_session *s,
 			  const struct atx_crypto_op *op, const struct atx_submit *submit);
 
 /* ------------------------------------------------------------------ */
+/* Linked chains in one call                                          */
+/* ------------------------------------------------------------------ */
+
+/* What a step of atx_chain() does; each is the call of the same name. */
+enum atx_step_op {
+	ATX_STEP_MEMCPY = 1,    /* dst <- src, len */
+	ATX_STEP_MEMSET,        /* dst, len; the byte in .seed */
+	ATX_STEP_CRC32C,        /* *(uint32_t *)out = crc32c(src, len, seed) */
+	ATX_STEP_COPY_CRC32C,   /* dst <- src and the CRC-32C, as above */
+	ATX_STEP_CIPHER,        /* sess, dst, src, len, iv (the session's IV length) */
+	ATX_STEP_DIGEST,        /* sess, src, len; out = the digest (or the value to verify) */
+	ATX_STEP_AEAD,          /* sess, dst, src, len, iv, iv_len, aad, aad_len; out = the tag */
+};
+
+#define ATX_CHAIN_MAX 8         /* steps per atx_chain() call */
+
+/* One step, as plain data; fields a step does not name are ignored. */
+struct atx_step {
+	enum atx_step_op op;
+	uint32_t seed;          /* CRC32C, COPY_CRC32C: the seed; MEMSET: the byte */
+	void *dst;
+	const void *src;
+	size_t len;
+	struct atx_session *sess;
+	const void *iv;         /* copied at submission */
+	size_t iv_len;          /* AEAD only */
+	const void *aad;
+	size_t aad_len;
+	void *out;
+};
+
+/*
+ * atx_chain - submit @n (1..ATX_CHAIN_MAX) steps linked in order, the way
+ * io_uring links SQEs: each step starts when the one before it
+ * succeeded, exactly as if each were submitted with depend_tx set to the
+ * previous one.  The chain is one descriptor: @submit's dependencies,
+ * channel, flags and callback apply to it as a whole (the first step
+ * waits on the dependencies; the callback runs once, after the last
+ * step).  Its status is 0 when every step succeeded, else the status of
+ * the first step that failed (-ECANCELED when a dependency failed), and
+ * the steps after that one do not run.
+ *
+ * Every step is checked before anything is queued: a bad step fails the
+ * whole call with EINVAL and nothing runs.  A chain holds n + 1
+ * descriptors of the pool while it is in flight (EAGAIN when fewer are
+ * free).  When one channel serves every step and takes chains
+ * (ATX_CAP_SEQ: the software engine's lanes), the chain is handed to it
+ * whole and runs back to back there; otherwise the steps are queued
+ * one by one on whichever channels serve them.  The results are the
+ * same either way.  Errors as for the single operations above.
+ */
+struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
+			 const struct atx_submit *submit);
+
+/* ------------------------------------------------------------------ */
 /* Running                                                            */
 /* ------------------------------------------------------------------ */
 
@@ -496,6 +551,7 @@ enum atx_cap {
 	ATX_CAP_FILEIO  = 1u << 10,
 	ATX_CAP_RAID6_RECOV = 1u << 11,
 	ATX_CAP_CRC32C_BLOCKS = 1u << 12, /* atx_crc32c_blocks */
+	ATX_CAP_SEQ     = 1u << 13, /* takes a whole atx_chain() in one descriptor */
 };
 
 struct atx_caps {

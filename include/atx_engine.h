@@ -48,6 +48,7 @@ enum atx_opcode {
 	ATX_OP_READ,
 	ATX_OP_WRITE,
 	ATX_OP_CRC32C_BLOCKS,   /* atx_crc32c_blocks: u.mem.src, u.mem.out[len / u.mem.block], seed */
+	ATX_OP_SEQ,             /* atx_chain: run u.seq.step[0..n) in order, stop at the first failure */
 	ATX_OP__COUNT,
 };
 
@@ -113,6 +114,18 @@ struct atx_op {
 			uint64_t offset;
 			size_t done;            /* bytes transferred so far */
 		} io;
+		/*
+		 * ATX_OP_SEQ (channels with ATX_CAP_SEQ): each step is an op of
+		 * an opcode the channel serves, filled as for the single call;
+		 * the engine runs them in order and completes the descriptor
+		 * with 0 or the first failing step's status (later steps do not
+		 * run).  len is the steps' total, for statistics.
+		 */
+		struct {
+			struct atx_op *step[ATX_CHAIN_MAX];
+			unsigned n;
+			int32_t err;            /* core only */
+		} seq;
 	} u;
 };
 

@@ -44,6 +44,7 @@ enum atx_tx_state {
 #define TXF_RETRIED     (1u << 4) /* already re-run once in software */
 #define TXF_FENCED      (1u << 5) /* holds fenced parents: release them at completion */
 #define TXF_SESS        (1u << 6) /* sess holds a session reference */
+#define TXF_SEQ         (1u << 7) /* atx_chain's own descriptor: op.u.seq to settle at completion */
 
 struct atx_edge {
 	struct atx_tx *child;
@@ -364,11 +365,30 @@ static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx
 	return tx;
 }
 
+/*
+ * A descriptor for one step riding in a chain's (ATX_OP_SEQ): only its op
+ * is used, filled whole by the caller, and it never gets a handle.  The
+ * pool must not be empty.
+ */
+static inline struct atx_tx *atx__tx_alloc_step(struct atx_ctx *ctx)
+{
+	struct atx_tx *tx = ctx->free_tx;
+
+	ctx->free_tx = tx->next;
+	ctx->nfree--;
+	tx->op.iv_len = 0;
+	tx->flags = 0;
+	tx->cb = NULL;
+	tx->state = TX_WAITING;
+	return tx;
+}
+
 struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
 				   const struct atx_submit *sub, uint32_t cap,
 				   struct atx_engine *eng);
 struct atx_tx *atx__tx_fail(struct atx_ctx *ctx, struct atx_tx *tx, int err);
 void atx__tx_abort(struct atx_ctx *ctx, struct atx_tx *tx);
+unsigned atx__seq_release(struct atx_ctx *ctx, struct atx_tx *tx);
 
 static inline void atx__tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
 {

@@ -26,6 +26,7 @@ static const uint32_t opcode_caps[ATX_OP__COUNT] = {
 	[ATX_OP_READ] = ATX_CAP_FILEIO,
 	[ATX_OP_WRITE] = ATX_CAP_FILEIO,
 	[ATX_OP_CRC32C_BLOCKS] = ATX_CAP_CRC32C_BLOCKS,
+	[ATX_OP_SEQ] = ATX_CAP_SEQ,
 };
 
 uint32_t atx_opcode_cap(enum atx_opcode op)

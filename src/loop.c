@@ -285,8 +285,24 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 	atx_cb cb;
 	void *arg;
 
-	if (unlikely(status != 0) && try_failover(ctx, tx, status))
+	if (tx->flags & TXF_SEQ) {
+		/* A chain: its first failing step's status, and its steps back to the pool. */
+		unsigned nsteps;
+
+		if (status && tx->op.u.seq.err)
+			status = tx->result = tx->op.u.seq.err;
+		/*
+		 * Each step counts once, on the channel that ran it: the ++
+		 * below counts one; a split chain's own descriptor ran none.
+		 */
+		nsteps = atx__seq_release(ctx, tx);
+		if (nsteps)
+			chan->st.ops += nsteps - 1;
+		else
+			chan->st.ops--;
+	} else if (unlikely(status != 0) && try_failover(ctx, tx, status)) {
 		return;
+	}
 	tx->state = TX_DONE;
 	ctx->outstanding--;
 	chan->inflight--;

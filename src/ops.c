@@ -373,33 +373,33 @@ struct atx_tx *atx_crypto(struct atx_ctx *ctx, struct atx_session *s,
  * where the constant arguments fold its checks away; ~25 instructions of
  * argument passing less per request.
  */
-static inline __attribute__((always_inline)) struct atx_tx *crypto_flat(struct atx_ctx *ctx, struct atx_session *s, void *dst,
-					 const void *src, size_t len, const void *iv, size_t iv_len,
-					 const void *aad, size_t aad_len, void *digest,
-					 const struct atx_submit *sub)
+/* The argument rules of every flat-buffer crypto call (and chain step): 0 or -errno. */
+static inline __attribute__((always_inline)) int
+crypto_flat_check(struct atx_ctx *ctx, struct atx_session *s, void *dst, const void *src,
+		  size_t len, const void *iv, size_t iv_len, const void *aad, size_t aad_len,
+		  void *digest)
 {
-	__typeof__(&((struct atx_tx *)0)->op.u.crypto) cr;
-	struct atx_tx *tx;
 	enum atx_opcode opc;
-	int ret;
 
 	if (unlikely(!ctx || !s || s->ctx != ctx || s->freed || (!src && len) ||
 		     iv_len > ATX_MAX_IV_LEN || (iv_len && !iv) || (aad_len && !aad)))
-		return einval();
+		return -EINVAL;
 	opc = s->opc;
 	if (opc != ATX_OP_HASH && opc != ATX_OP_MAC && unlikely(!dst && len))
-		return einval();
+		return -EINVAL;
 	if ((opc != ATX_OP_CIPHER) && unlikely(!digest))
-		return einval();
-	ret = sess_check(s, len, iv_len, aad_len);
-	if (unlikely(ret < 0)) {
-		errno = -ret;
-		return NULL;
-	}
-	tx = tx_start(ctx, sub, opc, len);
-	if (unlikely(!tx))
-		return NULL;
-	cr = &tx->op.u.crypto;
+		return -EINVAL;
+	return sess_check(s, len, iv_len, aad_len);
+}
+
+/* Fill @tx's op for a checked flat-buffer request on @s. */
+static inline __attribute__((always_inline)) void
+crypto_flat_fill(struct atx_tx *tx, struct atx_session *s, void *dst, const void *src,
+		 size_t len, const void *iv, size_t iv_len, const void *aad, size_t aad_len,
+		 void *digest)
+{
+	__typeof__(&((struct atx_tx *)0)->op.u.crypto) cr = &tx->op.u.crypto;
+
 	tx->op.iv_len = (uint16_t)iv_len;
 	if (iv_len == 16)
 		memcpy(cr->iv, iv, 16);         /* inlined: the common IV */
@@ -421,6 +421,25 @@ static inline __attribute__((always_inline)) struct atx_tx *crypto_flat(struct a
 	cr->aad = aad;
 	cr->aad_len = aad_len;
 	cr->digest = digest;
+}
+
+static inline __attribute__((always_inline)) struct atx_tx *crypto_flat(struct atx_ctx *ctx, struct atx_session *s, void *dst,
+					 const void *src, size_t len, const void *iv, size_t iv_len,
+					 const void *aad, size_t aad_len, void *digest,
+					 const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+	int ret;
+
+	ret = crypto_flat_check(ctx, s, dst, src, len, iv, iv_len, aad, aad_len, digest);
+	if (unlikely(ret < 0)) {
+		errno = -ret;
+		return NULL;
+	}
+	tx = tx_start(ctx, sub, s->opc, len);
+	if (unlikely(!tx))
+		return NULL;
+	crypto_flat_fill(tx, s, dst, src, len, iv, iv_len, aad, aad_len, digest);
 	return crypto_submit(ctx, tx, sub, s);
 }
 
@@ -447,4 +466,265 @@ struct atx_tx *atx_aead(struct atx_ctx *ctx, struct atx_session *s, void *dst, c
 	if (s && s->p.service != ATX_SVC_AEAD && s->p.service != ATX_SVC_CHAIN)
 		return einval();
 	return crypto_flat(ctx, s, dst, src, len, iv, iv_len, aad, aad_len, tag, sub);
+}
+
+/* ---- linked chains (atx_chain) ---- */
+
+/*
+ * Check one step and fill @tx's op for it, with the same rules as the
+ * call of the same name: 0 or -errno.  *cap is what serves it, *sp its
+ * session (NULL for a memory step).
+ */
+static inline __attribute__((always_inline)) int
+step_fill(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_step *st, uint32_t *cap,
+	  struct atx_session **sp)
+{
+	struct atx_session *s = st->sess;
+	const void *iv = NULL, *aad = NULL;
+	size_t iv_len = 0, aad_len = 0;
+	void *dst = NULL, *digest = NULL;
+	int ret;
+
+	*sp = NULL;
+	tx->op.len = st->len;
+	switch (st->op) {
+	case ATX_STEP_MEMCPY:
+		if ((!st->dst || !st->src) && st->len)
+			return -EINVAL;
+		tx->op.opcode = ATX_OP_MEMCPY;
+		*cap = ATX_CAP_MEMCPY;
+		break;
+	case ATX_STEP_MEMSET:
+		if (!st->dst && st->len)
+			return -EINVAL;
+		tx->op.opcode = ATX_OP_MEMSET;
+		*cap = ATX_CAP_MEMSET;
+		break;
+	case ATX_STEP_CRC32C:
+		if (!st->out || (!st->src && st->len))
+			return -EINVAL;
+		tx->op.opcode = ATX_OP_CRC32C;
+		*cap = ATX_CAP_CRC32C;
+		break;
+	case ATX_STEP_COPY_CRC32C:
+		if (!st->out || ((!st->src || !st->dst) && st->len))
+			return -EINVAL;
+		tx->op.opcode = ATX_OP_COPY_CRC32C;
+		*cap = ATX_CAP_CRC32C | ATX_CAP_MEMCPY;
+		break;
+	case ATX_STEP_CIPHER:
+		if (!s || s->p.service != ATX_SVC_CIPHER)
+			return -EINVAL;
+		dst = st->dst;
+		iv = st->iv;
+		iv_len = iv ? s->iv_len : 0;
+		goto crypto;
+	case ATX_STEP_DIGEST:
+		if (!s || (s->p.service != ATX_SVC_HASH && s->p.service != ATX_SVC_MAC))
+			return -EINVAL;
+		digest = st->out;
+		goto crypto;
+	case ATX_STEP_AEAD:
+		if (!s || (s->p.service != ATX_SVC_AEAD && s->p.service != ATX_SVC_CHAIN))
+			return -EINVAL;
+		dst = st->dst;
+		iv = st->iv;
+		iv_len = st->iv_len;
+		aad = st->aad;
+		aad_len = st->aad_len;
+		digest = st->out;
+		goto crypto;
+	default:
+		return -EINVAL;
+	}
+	tx->op.u.mem.dst = st->dst;
+	tx->op.u.mem.src = st->src;
+	tx->op.u.mem.out = st->out;
+	tx->op.u.mem.seed = st->seed;   /* memset's byte shares the word */
+	tx->op.u.mem.block = 0;
+	return 0;
+
+crypto:
+	ret = crypto_flat_check(ctx, s, dst, st->src, st->len, iv, iv_len, aad, aad_len, digest);
+	if (ret < 0)
+		return ret;
+	tx->op.opcode = s->opc;
+	crypto_flat_fill(tx, s, dst, st->src, st->len, iv, iv_len, aad, aad_len, digest);
+	*cap = s->cap;
+	*sp = s;
+	return 0;
+}
+
+/* A queued step holds a session reference until it completes, as in crypto_submit. */
+static inline void step_hold(struct atx_tx *tx, struct atx_session *s)
+{
+	if (s) {
+		s->refs++;
+		tx->sess = s;
+		tx->flags |= TXF_SESS;
+	}
+}
+
+/* Split chains: the first failing step's status becomes the chain's. */
+static void seq_step_done(struct atx_tx *h, int status, void *arg)
+{
+	struct atx_tx *head = arg;
+
+	(void)h;
+	if (status && !head->op.u.seq.err)
+		head->op.u.seq.err = status;
+}
+
+static struct atx_tx *chain_fail(struct atx_ctx *ctx, struct atx_tx **r, unsigned n, int err)
+{
+	while (n--)
+		atx__tx_abort(ctx, r[n]);
+	errno = err;
+	return NULL;
+}
+
+/*
+ * Queue the steps one by one, each behind the one before it, and the
+ * chain's own descriptor (a trigger holding the caller's callback) behind
+ * the last: for chains no single ATX_CAP_SEQ channel serves.
+ */
+static struct atx_tx *chain_split(struct atx_ctx *ctx, struct atx_tx **r, unsigned n,
+				  const uint32_t *cap, struct atx_session *const *ss,
+				  const struct atx_submit *sub)
+{
+	struct atx_tx *head, *prev = NULL;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (!(sub && sub->chan) &&
+		    !atx__chan_pick_cached(ctx, cap[i], ss[i] ? ss[i]->eng : NULL))
+			return chain_fail(ctx, r, n, EOPNOTSUPP);
+	if (ctx->nfree_edges < n + 1 + (sub ? sub->ndeps : 0))
+		return chain_fail(ctx, r, n, EAGAIN);
+	head = atx__tx_alloc(ctx, sub);
+	head->op.opcode = ATX_OP_NOP;
+	head->op.len = 0;
+	head->op.u.seq.n = 0;
+	head->op.u.seq.err = 0;
+	head->flags |= TXF_SEQ;
+	for (i = 0; i < n; i++) {
+		struct atx_submit si = {
+			.flags = ATX_F_ACK | (sub ? sub->flags & ATX_F_FAILOVER : 0),
+			.cb = seq_step_done,
+			.cb_arg = head,
+			.chan = sub ? sub->chan : NULL,
+		};
+		struct atx_tx *t;
+
+		if (i) {
+			si.depend_tx = prev;
+		} else if (sub) {
+			si.depend_tx = sub->depend_tx;
+			si.deps = sub->deps;
+			si.ndeps = sub->ndeps;
+		}
+		/* What atx__tx_alloc sets and atx__tx_alloc_step does not: it is a whole descriptor now. */
+		r[i]->op.fence = 0;
+		r[i]->op.result = 0;
+		r[i]->nwait = 0;
+		r[i]->result = 0;
+		r[i]->cb = seq_step_done;
+		r[i]->cb_arg = head;
+		r[i]->flags |= TXF_ACKED | (si.flags & ATX_F_FAILOVER ? TXF_FAILOVER : 0);
+		t = atx__tx_submit(ctx, r[i], &si, cap[i], ss[i] ? ss[i]->eng : NULL);
+		if (!t) {
+			int err = errno;
+
+			if (i == 0) {
+				/* A bad dependency: nothing was queued. */
+				chain_fail(ctx, r + 1, n - 1, err);
+				atx__tx_abort(ctx, head);
+				errno = err;
+				return NULL;
+			}
+			/*
+			 * Not reached (every cause was checked above), but if it
+			 * were, the steps already queued still run and report to
+			 * the head: complete the chain behind them with the error.
+			 */
+			chain_fail(ctx, r + i + 1, n - i - 1, err);
+			head->op.u.seq.err = -err;
+			break;
+		}
+		step_hold(r[i], ss[i]);
+		prev = t;
+	}
+	return atx__tx_submit(ctx, head, &(struct atx_submit){ .depend_tx = prev }, 0, ctx->soft);
+}
+
+struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
+			 const struct atx_submit *sub)
+{
+	struct atx_tx *r[ATX_CHAIN_MAX], *head;
+	struct atx_session *ss[ATX_CHAIN_MAX];
+	struct atx_engine *eng = NULL;
+	struct atx_chan *chan;
+	uint32_t cap[ATX_CHAIN_MAX], caps = 0;
+	size_t total = 0;
+	bool one_eng = true;
+	unsigned i;
+	int ret;
+
+	if (unlikely(!ctx || !steps || !n || n > ATX_CHAIN_MAX))
+		return einval();
+	if (unlikely(ctx->nfree < n + 1)) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	if (n == 1) {
+		/* A chain of one is that step's own descriptor. */
+		head = atx__tx_alloc(ctx, sub);
+		ret = step_fill(ctx, head, steps, cap, ss);
+		if (unlikely(ret < 0))
+			return chain_fail(ctx, &head, 1, -ret);
+		if (ss[0])
+			return crypto_submit(ctx, head, sub, ss[0]);
+		return atx__tx_submit(ctx, head, sub, cap[0], NULL);
+	}
+	for (i = 0; i < n; i++) {
+		r[i] = atx__tx_alloc_step(ctx);
+		ret = step_fill(ctx, r[i], &steps[i], &cap[i], &ss[i]);
+		if (unlikely(ret < 0))
+			return chain_fail(ctx, r, i + 1, -ret);
+		caps |= cap[i];
+		total += steps[i].len;
+		if (ss[i]) {
+			if (eng && ss[i]->eng != eng)
+				one_eng = false;
+			eng = ss[i]->eng;
+		}
+	}
+	chan = sub ? sub->chan : NULL;
+	if (unlikely(chan)) {
+		/* Pinned: that channel must serve every step, whichever way it runs them. */
+		if (chan->ctx != ctx || chan->dead || (caps & ~chan->caps))
+			return chain_fail(ctx, r, n, chan->dead ? ENODEV : EINVAL);
+		for (i = 0; i < n; i++)
+			if (ss[i] && ss[i]->eng != chan->eng)
+				return chain_fail(ctx, r, n, EINVAL);
+		if (!(chan->caps & ATX_CAP_SEQ))
+			chan = NULL;
+	} else if (one_eng) {
+		chan = atx__chan_pick_cached(ctx, caps | ATX_CAP_SEQ, eng);
+	}
+	if (!chan)
+		return chain_split(ctx, r, n, cap, ss, sub);
+
+	/* One channel runs it all: one descriptor, its steps riding along. */
+	head = atx__tx_alloc(ctx, sub);
+	head->op.opcode = ATX_OP_SEQ;
+	head->op.len = total;
+	for (i = 0; i < n; i++) {
+		head->op.u.seq.step[i] = &r[i]->op;
+		step_hold(r[i], ss[i]);
+	}
+	head->op.u.seq.n = n;
+	head->op.u.seq.err = 0;
+	head->flags |= TXF_SEQ;
+	return atx__tx_submit(ctx, head, sub, caps | ATX_CAP_SEQ, eng);
 }

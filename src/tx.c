@@ -53,9 +53,33 @@ void atx__pool_fini(struct atx_ctx *ctx)
 
 
 
+/*
+ * A chain's steps that rode along in its descriptor (ATX_OP_SEQ) go back
+ * to the pool with it, their session references with them.  Returns how
+ * many steps it held.
+ */
+unsigned atx__seq_release(struct atx_ctx *ctx, struct atx_tx *tx)
+{
+	unsigned i, n = tx->op.u.seq.n;
+
+	for (i = 0; i < n; i++) {
+		struct atx_tx *r = (struct atx_tx *)(void *)((char *)tx->op.u.seq.step[i] -
+							      offsetof(struct atx_tx, op));
+
+		if (r->flags & TXF_SESS)
+			atx__session_put(r->sess);
+		atx__tx_recycle(ctx, r);
+	}
+	tx->op.u.seq.n = 0;
+	tx->flags &= ~TXF_SEQ;
+	return n;
+}
+
 /* Give an allocated, never submitted descriptor back (argument errors). */
 void atx__tx_abort(struct atx_ctx *ctx, struct atx_tx *tx)
 {
+	if (unlikely(tx->flags & TXF_SEQ))
+		atx__seq_release(ctx, tx);
 	atx__tx_recycle(ctx, tx);
 }
 

@@ -13,7 +13,9 @@
  *
  * Every lane executes in order (ATX_CHAN_F_IN_ORDER), so the core hands a
  * dependent over right behind its parent and a chain on one lane costs one
- * round trip: the lane checks atx_tx_fence_ok() before running it.
+ * round trip: the lane checks atx_tx_fence_ok() before running it.  A
+ * whole atx_chain() comes as one descriptor (ATX_CAP_SEQ) whose steps it
+ * runs back to back.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -63,13 +65,11 @@ struct soft_engine {
 	struct soft_lane lanes[];
 };
 
-static int soft_exec(struct soft_lane *l, struct atx_tx *tx)
+/* One operation: a descriptor's, or one step of a chain's. */
+static inline int soft_exec_op(struct soft_lane *l, struct atx_op *op)
 {
-	struct atx_op *op = atx_tx_op(tx);
 	int ret;
 
-	if (op->fence && !atx_tx_fence_ok(tx))
-		return -ECANCELED;
 	switch (op->opcode) {
 	case ATX_OP_NOP:
 	case ATX_OP_MEMCPY:
@@ -99,6 +99,25 @@ static int soft_exec(struct soft_lane *l, struct atx_tx *tx)
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+static int soft_exec(struct soft_lane *l, struct atx_tx *tx)
+{
+	struct atx_op *op = atx_tx_op(tx);
+	unsigned i;
+	int ret;
+
+	if (op->fence && !atx_tx_fence_ok(tx))
+		return -ECANCELED;
+	if (op->opcode != ATX_OP_SEQ)
+		return soft_exec_op(l, op);
+	/* A chain (ATX_CAP_SEQ): its steps back to back, up to the first failure. */
+	for (i = 0; i < op->u.seq.n; i++) {
+		ret = soft_exec_op(l, op->u.seq.step[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static uint64_t now_ns(void)
@@ -254,7 +273,7 @@ static int parse_args(const char *args, unsigned *lanes, int *inl)
 
 #define SOFT_CAPS (ATX_CAP_MEMCPY | ATX_CAP_MEMSET | ATX_CAP_CRC32C | ATX_CAP_XOR | ATX_CAP_PQ | \
 		   ATX_CAP_RAID6_RECOV | ATX_CAP_CIPHER | ATX_CAP_HASH | ATX_CAP_MAC |        \
-		   ATX_CAP_AEAD | ATX_CAP_CHAIN | ATX_CAP_CRC32C_BLOCKS)
+		   ATX_CAP_AEAD | ATX_CAP_CHAIN | ATX_CAP_CRC32C_BLOCKS | ATX_CAP_SEQ)
 
 static void soft_detach(struct atx_engine *e);
 

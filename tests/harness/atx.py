@@ -49,7 +49,7 @@ F_ACK = 1
 MAX_DIGEST_LEN = 64
 
 CAP_NAMES = ["memcpy", "memset", "crc32c", "xor", "pq", "cipher", "hash", "mac",
-             "aead", "chain", "fileio", "raid6_recov", "crc32c_blocks"]
+             "aead", "chain", "fileio", "raid6_recov", "crc32c_blocks", "seq"]
 
 _HASH_LEN = {HASH_SHA1: 20, HASH_SHA224: 28, HASH_SHA256: 32, HASH_SHA384: 48,
              HASH_SHA512: 64, HASH_SHA3_256: 32}
@@ -112,6 +112,19 @@ class _CryptoOp(ctypes.Structure):
                 ("dst_cnt", ctypes.c_uint), ("iv", ctypes.c_void_p),
                 ("iv_len", ctypes.c_size_t), ("aad", ctypes.c_void_p),
                 ("aad_len", ctypes.c_size_t), ("digest", ctypes.c_void_p)]
+
+
+class _Step(ctypes.Structure):
+    _fields_ = [("op", ctypes.c_int), ("seed", ctypes.c_uint32), ("dst", ctypes.c_void_p),
+                ("src", ctypes.c_void_p), ("len", ctypes.c_size_t), ("sess", ctypes.c_void_p),
+                ("iv", ctypes.c_void_p), ("iv_len", ctypes.c_size_t), ("aad", ctypes.c_void_p),
+                ("aad_len", ctypes.c_size_t), ("out", ctypes.c_void_p)]
+
+
+# enum atx_step_op
+STEP_MEMCPY, STEP_MEMSET, STEP_CRC32C, STEP_COPY_CRC32C, STEP_CIPHER, STEP_DIGEST, \
+    STEP_AEAD = range(1, 8)
+CHAIN_MAX = 8
 
 
 class _Caps(ctypes.Structure):
@@ -182,6 +195,7 @@ def lib():
        ctypes.POINTER(_Submit))
     fn("atx_crc32c_blocks", P, P, ctypes.POINTER(ctypes.c_uint32), VP, SZ, SZ, ctypes.c_uint32,
        ctypes.POINTER(_Submit))
+    fn("atx_chain", P, P, ctypes.POINTER(_Step), U, ctypes.POINTER(_Submit))
     fn("atx_wait", I, P)
     fn("atx_tx_ack", I, P)
     fn("atx_engine_count", U, P)
@@ -368,6 +382,75 @@ class Context:
         self._run(self._L.atx_crc32c_blocks(self._h, out, src.addr, len(data), block,
                                             seed, None), "crc32c_blocks")
         return list(out)[:n]
+
+    def chain(self, data, steps):
+        """Run steps on data as one atx_chain() call.  Each step is a tuple:
+        ("copy",), ("fill", byte), ("crc32c", seed), ("copy_crc32c", seed),
+        ("cipher", session, iv), ("digest", session), ("verify", session,
+        expected), ("aead", session, iv, aad).  copy, fill, copy_crc32c,
+        cipher and aead write a new buffer that the next step reads;
+        crc32c and digest pass their input on.  Returns (the last buffer,
+        [each step's output: crc int, digest/tag bytes, or None]).  A failed
+        chain raises AtxError with the first failing step's status."""
+        if not isinstance(steps, (list, tuple)):
+            raise TypeError("steps: a list of tuples")
+        n = len(data)
+        keep = [_Buf(n, 0, data)]
+        cur = keep[0]
+        arr = (_Step * max(len(steps), 1))()
+        outs = []
+        for i, st in enumerate(steps):
+            kind, args = st[0], st[1:]
+            s = arr[i]
+            s.src, s.len = cur.addr, n
+            out = nxt = None
+            if kind in ("copy", "fill", "copy_crc32c", "cipher", "aead"):
+                nxt = _Buf(n)
+                keep.append(nxt)
+                s.dst = nxt.addr
+            if kind == "copy":
+                s.op = STEP_MEMCPY
+            elif kind == "fill":
+                s.op, s.seed, s.src = STEP_MEMSET, args[0], None
+            elif kind in ("crc32c", "copy_crc32c"):
+                s.op = STEP_CRC32C if kind == "crc32c" else STEP_COPY_CRC32C
+                s.seed = args[0] if args else 0
+                out = ctypes.c_uint32(0)
+                s.out = ctypes.addressof(out)
+            elif kind == "cipher":
+                ivb = _Buf(len(args[1]), 0, args[1]) if args[1] else None
+                keep.append(ivb)
+                s.op, s.sess, s.iv = STEP_CIPHER, args[0]._h, ivb.addr if ivb else None
+            elif kind in ("digest", "verify"):
+                out = _Buf(MAX_DIGEST_LEN, 0, args[1] if kind == "verify" else None)
+                s.op, s.sess, s.out = STEP_DIGEST, args[0]._h, out.addr
+            elif kind == "aead":
+                ivb = _Buf(len(args[1]), 0, args[1])
+                aad = args[2] if len(args) > 2 else b""
+                aadb = _Buf(len(aad), 0, aad)
+                keep += [ivb, aadb]
+                out = _Buf(args[0].out_len)
+                s.op, s.sess, s.iv, s.iv_len = STEP_AEAD, args[0]._h, ivb.addr, len(args[1])
+                s.aad, s.aad_len, s.out = aadb.addr if aad else None, len(aad), out.addr
+            else:
+                raise ValueError("unknown chain step %r" % (kind,))
+            outs.append((kind, args, out))
+            if nxt is not None:
+                cur = nxt
+        self._run(self._L.atx_chain(self._h, arr, len(steps), None), "chain")
+        res = []
+        for kind, args, out in outs:
+            if out is None:
+                res.append(None)
+            elif isinstance(out, ctypes.c_uint32):
+                res.append(out.value)
+            elif kind == "digest":
+                res.append(out.bytes(args[0].out_len))
+            elif kind == "verify":
+                res.append(None)
+            else:
+                res.append(out.bytes())
+        return cur.bytes(), res
 
 
 def _params(alg=None, key=b"", encrypt=True, digest_len=0, engine=None, key_len=None,

@@ -448,7 +448,7 @@ const char *cli_cap_name(unsigned bit)
 {
 	static const char *const names[] = {
 		"memcpy", "memset", "crc32c", "xor", "pq", "cipher", "hash", "mac",
-		"aead", "chain", "fileio", "raid6_recov", "crc32c_blocks",
+		"aead", "chain", "fileio", "raid6_recov", "crc32c_blocks", "seq",
 	};
 
 	return bit < sizeof(names) / sizeof(names[0]) ? names[bit] : "?";
