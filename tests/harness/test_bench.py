@@ -40,6 +40,8 @@ def bench_json(atx_bin, *args):
     "xor,copy,xor",
     "pq",
     "read,xts-dec,crc32c",
+    "chain:xts-enc,crc32c,copy",
+    "chain:cbc-enc,hmac-sha256,crc32c",
 ])
 def test_workloads_verified_json(atx_bin, tmp_path, workload):
     rows = bench_json(atx_bin, "--seconds", "0.1", "-w", workload, "-q", "8",
@@ -99,6 +101,9 @@ def test_table_output(atx_bin):
     (["--seconds", "-1"], "--seconds"),
     (["--seconds", "1", "--ops", "5"], "exclude"),
     (["--frobnicate"], "frobnicate"),
+    (["-w", "chain:copy,write"], "linear list"),
+    (["-w", "chain:copy,{crc32c|copy}"], "linear list"),
+    (["-w", "chain:" + ",".join(["copy"] * 9)], "at most 8 steps"),
     (["stray"], "unexpected argument"),
     (["-e", "virtio:/nonexistent/atx-bench.sock", "--seconds", "0.1"], "cannot attach"),
 ])

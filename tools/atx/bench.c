@@ -89,6 +89,7 @@ struct workload {
 	unsigned nn;
 	unsigned nbuf;          /* buffers per slot, buffer 0 = the input */
 	bool uses_file_in, uses_file_out, raid;
+	bool chain;             /* "chain:...": submitted as one atx_chain() call per chain */
 	unsigned width;         /* strips counted as payload (RAID: the stripe's data strips) */
 };
 
@@ -220,11 +221,32 @@ static int workload_parse(const char *text, struct workload *w, char *err, size_
 	strcpy(w->text, text);
 	w->nbuf = 1;
 	w->width = 1;
+	if (!strncmp(s, "chain:", 6)) {
+		w->chain = true;
+		s += 6;
+	}
 	if (parse_seq(w, &s, &cur, err, errlen))
 		return -1;
 	if (*s) {
 		snprintf(err, errlen, "workload '%s': unexpected '%c'", text, *s);
 		return -1;
+	}
+	if (w->chain) {
+		/* atx_chain() takes a linear list of memory and crypto steps. */
+		if (w->nn > ATX_CHAIN_MAX) {
+			snprintf(err, errlen, "workload '%s': atx_chain takes at most %d steps", text,
+				 ATX_CHAIN_MAX);
+			return -1;
+		}
+		for (i = 0; i < w->nn; i++)
+			if (w->n[i].kind >= K_WRITE || w->n[i].npar != (i > 0) ||
+			    (i && w->n[i].par[0] != i - 1)) {
+				snprintf(err, errlen, "workload '%s': a chain: workload is a linear list "
+					 "of xts-enc, xts-dec, cbc-enc, gcm-enc, hmac-sha256, crc32c and "
+					 "copy steps", text);
+				return -1;
+			}
+		return 0;
 	}
 	/* One sink gets the chain's callback; several end branches get a fan-in. */
 	for (i = 0; i < w->nn; i++) {
@@ -762,6 +784,48 @@ static void chain_done(struct atx_tx *tx, int status, void *arg)
 	}
 }
 
+/* A "chain:" workload: the same steps as plain data, in one atx_chain() call. */
+static int submit_linked(struct bench_run *r, struct slot *s, const uint8_t *iv)
+{
+	const struct workload *w = r->w;
+	struct atx_step st[ATX_CHAIN_MAX];
+	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = chain_done, .cb_arg = s };
+	unsigned i;
+
+	for (i = 0; i < w->nn; i++) {
+		const struct node *n = &w->n[i];
+		void *in = s->buf[n->in];
+		void *out = n->out >= 0 ? s->buf[n->out] : NULL;
+
+		switch (n->kind) {
+		case K_XTS_ENC:
+		case K_XTS_DEC:
+		case K_CBC_ENC:
+			st[i] = (struct atx_step){ .op = ATX_STEP_CIPHER, .sess = r->sess[n->kind],
+						   .dst = out, .src = in, .len = r->bs, .iv = iv };
+			break;
+		case K_GCM_ENC:
+			st[i] = (struct atx_step){ .op = ATX_STEP_AEAD, .sess = r->sess[n->kind],
+						   .dst = out, .src = in, .len = r->bs, .iv = iv,
+						   .iv_len = 12, .out = s->tag[i] };
+			break;
+		case K_HMAC:
+			st[i] = (struct atx_step){ .op = ATX_STEP_DIGEST, .sess = r->sess[n->kind],
+						   .src = in, .len = r->bs, .out = s->mac[i] };
+			break;
+		case K_CRC:
+			st[i] = (struct atx_step){ .op = ATX_STEP_CRC32C, .src = in, .len = r->bs,
+						   .out = &s->crc[i] };
+			break;
+		default: /* K_COPY: workload_parse admits nothing else */
+			st[i] = (struct atx_step){ .op = ATX_STEP_MEMCPY, .dst = out, .src = in,
+						   .len = r->bs };
+			break;
+		}
+	}
+	return atx_chain(r->ctx, st, w->nn, &sub) ? 0 : -errno;
+}
+
 static int submit_chain(struct bench_run *r, struct slot *s)
 {
 	const struct workload *w = r->w;
@@ -781,6 +845,8 @@ static int submit_chain(struct bench_run *r, struct slot *s)
 	 */
 	s->t0 = (s->blk & (LAT_EVERY - 1)) == 0 ? now_ns() : 0;
 	iv_of(s->blk, iv);
+	if (w->chain)
+		return submit_linked(r, s, iv);
 	for (i = 0; i < w->nn; i++) {
 		const struct node *n = &w->n[i];
 		struct atx_tx *deps[MAX_PAR];
@@ -1725,6 +1791,7 @@ static const struct std_entry std_set[] = {
 	{ "xts-enc,crc32c,copy", "soft,soft:lanes=1", "512,4K,64K,1M", "32" },
 	{ "xts-enc,crc32c,copy", "soft,soft:lanes=1", "4K", "1,8,64,256" },
 	{ "xts-enc,crc32c,copy", "soft:workers=1,soft:workers=2", "4K", "64" },
+	{ "chain:xts-enc,crc32c,copy", "soft,soft:lanes=1", "4K", "64" },
 	{ "copy,crc32c,copy", "soft", "64,4K", "64" },
 	{ "cbc-enc", "soft,mb", "4K", "1,8,64" },
 	{ "gcm-enc", "soft,mb", "4K", "1,8,64" },
@@ -1768,6 +1835,7 @@ static void usage(FILE *f)
 		"                copy,{xts-enc|crc32c},write  xor,copy,xor  read,xts-dec,crc32c\n"
 		"                steps: xts-enc xts-dec cbc-enc gcm-enc hmac-sha256 crc32c copy\n"
 		"                write read xor pq; several workloads: repeat -w or join with ';'\n"
+		"                chain:STEPS submits each chain as one atx_chain() call\n"
 		"  -e ENGINE     soft (inline lane), soft:lanes=N (inline + N workers),\n"
 		"                soft:workers=N (N workers, no inline lane), mb, auto, virtio:SOCKET,\n"
 		"                virtio-pci:BDF; comma list or repeated (default soft)\n"
