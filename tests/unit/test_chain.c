@@ -360,6 +360,16 @@ static void test_failing_step_stops_chain(void **state)
 	atx_ctx_free(ctx);
 }
 
+/* Attach the fake engine (fake_engine.c) to @ctx: failing with @fail, probing with @prio. */
+static void fake_attach(struct atx_ctx *ctx, int fail, int prio)
+{
+	memset(&fake_a, 0, sizeof(fake_a));
+	fake_a.capacity = 64;
+	fake_a.fail_status = fail;
+	fake_a.probe_prio = prio;
+	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_a_ops, NULL), 0);
+}
+
 /* ---- split chains: steps on different engines, same status rules ---- */
 
 static void split_chain(int fail)
@@ -373,11 +383,7 @@ static void split_chain(int fail)
 	struct atx_tx *tx;
 	unsigned nfree;
 
-	memset(&fake_a, 0, sizeof(fake_a));
-	fake_a.capacity = 64;
-	fake_a.fail_status = fail;
-	fake_a.probe_prio = ATX_PRIO_HARDWARE;
-	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_a_ops, NULL), 0);
+	fake_attach(ctx, fail, ATX_PRIO_HARDWARE);
 	/* The fake engine takes the cipher session (it completes without transforming). */
 	s = sess(ctx, (struct atx_session_params){ .service = ATX_SVC_CIPHER,
 		.cipher = ATX_CIPHER_AES_CBC, .key = key64, .key_len = 16 });
@@ -438,10 +444,7 @@ static void test_pinned_channel(void **state)
 	struct atx_tx *tx;
 	unsigned nfree;
 
-	memset(&fake_a, 0, sizeof(fake_a));
-	fake_a.capacity = 64;
-	fake_a.probe_prio = -EOPNOTSUPP;
-	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_a_ops, NULL), 0);
+	fake_attach(ctx, 0, -EOPNOTSUPP);
 	priv = atx_chan_request(ctx, &caps, NULL, NULL);
 	assert_ptr_equal(priv, fake_a.chan);
 	sub.chan = priv;
@@ -596,11 +599,7 @@ static void test_dependencies(void **state)
 	assert_memory_equal(e, a, sizeof(a));
 
 	/* Parent fails on a private fake channel: the chain is cancelled, its steps never run. */
-	memset(&fake_a, 0, sizeof(fake_a));
-	fake_a.capacity = 64;
-	fake_a.fail_status = -EIO;
-	fake_a.probe_prio = -EOPNOTSUPP;
-	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_a_ops, NULL), 0);
+	fake_attach(ctx, -EIO, -EOPNOTSUPP);
 	priv = atx_chan_request(ctx, &caps, NULL, NULL);
 	assert_non_null(priv);
 	s = (struct atx_submit){ .chan = priv };
