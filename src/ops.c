@@ -35,6 +35,32 @@ static struct atx_tx *einval(void)
  * The memory ops share one shape: arguments checked by the caller, then
  * one descriptor whose mem fields the op uses (the others are ignored).
  */
+/* The buffer rules of copy, fill, crc32c and copy+crc32c (calls and chain steps). */
+static inline bool mem_args_bad(enum atx_opcode opc, const void *dst, const void *src,
+				const void *out, size_t len)
+{
+	switch (opc) {
+	case ATX_OP_MEMCPY:
+		return (!dst || !src) && len;
+	case ATX_OP_MEMSET:
+		return !dst && len;
+	case ATX_OP_CRC32C:
+		return !out || (!src && len);
+	default: /* ATX_OP_COPY_CRC32C */
+		return !out || ((!src || !dst) && len);
+	}
+}
+
+static inline void mem_fill(struct atx_tx *tx, void *dst, const void *src, uint32_t *out,
+			    uint32_t word, uint32_t block)
+{
+	tx->op.u.mem.dst = dst;
+	tx->op.u.mem.src = src;
+	tx->op.u.mem.out = out;
+	tx->op.u.mem.seed = word;       /* memset's byte shares the word */
+	tx->op.u.mem.block = block;
+}
+
 static inline struct atx_tx *mem_op(struct atx_ctx *ctx, const struct atx_submit *sub,
 				    enum atx_opcode opc, uint32_t cap, void *dst, const void *src,
 				    size_t len, uint32_t *out, uint32_t word, uint32_t block)
@@ -43,18 +69,14 @@ static inline struct atx_tx *mem_op(struct atx_ctx *ctx, const struct atx_submit
 
 	if (unlikely(!tx))
 		return NULL;
-	tx->op.u.mem.dst = dst;
-	tx->op.u.mem.src = src;
-	tx->op.u.mem.out = out;
-	tx->op.u.mem.seed = word;       /* memset's byte shares the word */
-	tx->op.u.mem.block = block;
+	mem_fill(tx, dst, src, out, word, block);
 	return atx__tx_submit(ctx, tx, sub, cap, NULL);
 }
 
 struct atx_tx *atx_memcpy(struct atx_ctx *ctx, void *dst, const void *src, size_t len,
 			  const struct atx_submit *sub)
 {
-	if (unlikely((!dst || !src) && len))
+	if (unlikely(mem_args_bad(ATX_OP_MEMCPY, dst, src, NULL, len)))
 		return einval();
 	return mem_op(ctx, sub, ATX_OP_MEMCPY, ATX_CAP_MEMCPY, dst, src, len, NULL, 0, 0);
 }
@@ -62,7 +84,7 @@ struct atx_tx *atx_memcpy(struct atx_ctx *ctx, void *dst, const void *src, size_
 struct atx_tx *atx_memset(struct atx_ctx *ctx, void *dst, int c, size_t len,
 			  const struct atx_submit *sub)
 {
-	if (unlikely(!dst && len))
+	if (unlikely(mem_args_bad(ATX_OP_MEMSET, dst, NULL, NULL, len)))
 		return einval();
 	return mem_op(ctx, sub, ATX_OP_MEMSET, ATX_CAP_MEMSET, dst, NULL, len, NULL, (uint32_t)c,
 		      0);
@@ -71,7 +93,7 @@ struct atx_tx *atx_memset(struct atx_ctx *ctx, void *dst, int c, size_t len,
 struct atx_tx *atx_crc32c(struct atx_ctx *ctx, uint32_t *out, const void *src, size_t len,
 			  uint32_t seed, const struct atx_submit *sub)
 {
-	if (unlikely(!out || (!src && len)))
+	if (unlikely(mem_args_bad(ATX_OP_CRC32C, NULL, src, out, len)))
 		return einval();
 	return mem_op(ctx, sub, ATX_OP_CRC32C, ATX_CAP_CRC32C, NULL, src, len, out, seed, 0);
 }
@@ -88,7 +110,7 @@ struct atx_tx *atx_crc32c_blocks(struct atx_ctx *ctx, uint32_t *out, const void 
 struct atx_tx *atx_copy_crc32c(struct atx_ctx *ctx, void *dst, uint32_t *out, const void *src,
 			       size_t len, uint32_t seed, const struct atx_submit *sub)
 {
-	if (unlikely(!out || ((!src || !dst) && len)))
+	if (unlikely(mem_args_bad(ATX_OP_COPY_CRC32C, dst, src, out, len)))
 		return einval();
 	return mem_op(ctx, sub, ATX_OP_COPY_CRC32C, ATX_CAP_CRC32C | ATX_CAP_MEMCPY, dst, src,
 		      len, out, seed, 0);
@@ -489,26 +511,18 @@ step_fill(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_step *st, uin
 	tx->op.len = st->len;
 	switch (st->op) {
 	case ATX_STEP_MEMCPY:
-		if ((!st->dst || !st->src) && st->len)
-			return -EINVAL;
 		tx->op.opcode = ATX_OP_MEMCPY;
 		*cap = ATX_CAP_MEMCPY;
 		break;
 	case ATX_STEP_MEMSET:
-		if (!st->dst && st->len)
-			return -EINVAL;
 		tx->op.opcode = ATX_OP_MEMSET;
 		*cap = ATX_CAP_MEMSET;
 		break;
 	case ATX_STEP_CRC32C:
-		if (!st->out || (!st->src && st->len))
-			return -EINVAL;
 		tx->op.opcode = ATX_OP_CRC32C;
 		*cap = ATX_CAP_CRC32C;
 		break;
 	case ATX_STEP_COPY_CRC32C:
-		if (!st->out || ((!st->src || !st->dst) && st->len))
-			return -EINVAL;
 		tx->op.opcode = ATX_OP_COPY_CRC32C;
 		*cap = ATX_CAP_CRC32C | ATX_CAP_MEMCPY;
 		break;
@@ -537,11 +551,9 @@ step_fill(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_step *st, uin
 	default:
 		return -EINVAL;
 	}
-	tx->op.u.mem.dst = st->dst;
-	tx->op.u.mem.src = st->src;
-	tx->op.u.mem.out = st->out;
-	tx->op.u.mem.seed = st->seed;   /* memset's byte shares the word */
-	tx->op.u.mem.block = 0;
+	if (mem_args_bad(tx->op.opcode, st->dst, st->src, st->out, st->len))
+		return -EINVAL;
+	mem_fill(tx, st->dst, st->src, st->out, st->seed, 0);
 	return 0;
 
 crypto:
