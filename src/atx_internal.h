@@ -390,8 +390,32 @@ struct atx_tx *atx__tx_fail(struct atx_ctx *ctx, struct atx_tx *tx, int err);
 void atx__tx_abort(struct atx_ctx *ctx, struct atx_tx *tx);
 unsigned atx__seq_release(struct atx_ctx *ctx, struct atx_tx *tx);
 
+/*
+ * Take a line for writing ahead of time.  GCC emits PREFETCHW for a write
+ * prefetch only with -mprfchw, which the generic x86-64 target lacks; the
+ * instruction itself is a no-op on CPUs without it (a 0F 0D NOP).
+ */
+static inline void atx__prefetchw(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
+}
+
 static inline void atx__tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
 {
+	/*
+	 * The op lines were last read by the engine, on a worker lane's core
+	 * maybe; the next user of this descriptor (soon: the pool is LIFO)
+	 * writes them.  Ask for them now so the stores do not wait on the
+	 * cross-core invalidation one line at a time (atx bench, soft:lanes=1
+	 * and soft:workers=1, together with soft.c's read-ahead).
+	 */
+	atx__prefetchw((char *)tx + 64);
+	atx__prefetchw((char *)tx + 128);
+	atx__prefetchw((char *)tx + 192);
 	tx->state = TX_FREE;
 	if (++tx->gen == 0)
 		tx->gen = 1;

@@ -128,6 +128,38 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
+/*
+ * Read-ahead of descriptors the loop thread wrote on the other core.  The
+ * lane walks its batch as a linked list, so without this every descriptor
+ * and every chain step is a cross-core miss taken one after the other
+ * while the cipher waits.  One descriptor ahead is enough: a step runs for
+ * hundreds of ns, a transfer takes ~100.  Median of 8 interleaved runs of
+ * atx bench, xts-enc,crc32c,copy 4K qd 64 (with the core's prefetch on
+ * recycle): soft:lanes=1 1.35 -> 1.42x (chain: 1.26 -> 1.45x),
+ * soft:workers=1 0.80 -> 0.98x, CPU per chain -6..-13 %.
+ */
+static inline void pf_lines(const void *p)
+{
+	__builtin_prefetch(p, 0, 3);
+	__builtin_prefetch((const char *)p + 64, 0, 3);
+	__builtin_prefetch((const char *)p + 128, 0, 3);
+}
+
+static inline void pf_tx(struct atx_tx *tx)
+{
+	pf_lines(atx_tx_op(tx));
+}
+
+static inline void pf_steps(struct atx_tx *tx)
+{
+	const struct atx_op *op = atx_tx_op(tx);
+	unsigned i;
+
+	if (op->opcode == ATX_OP_SEQ)
+		for (i = 0; i < op->u.seq.n; i++)
+			pf_lines(op->u.seq.step[i]);
+}
+
 static void *lane_main(void *arg)
 {
 	struct soft_lane *l = arg;
@@ -163,6 +195,7 @@ static void *lane_main(void *arg)
 			break;
 		}
 		list = l->q_head;
+		pf_steps(list);
 		l->q_head = l->q_tail = NULL;
 		atomic_store_explicit(&l->qlen, 0, memory_order_relaxed);
 		pthread_mutex_unlock(&l->lock);
@@ -182,8 +215,14 @@ static void *lane_main(void *arg)
 
 			/* Statuses stay here: on success the lane writes nothing into descriptors. */
 			for (n = 0; tx && n < SOFT_CHUNK; n++, tx = tx_next(tx)) {
+				struct atx_tx *ahead = tx_next(tx);
+
+				if (ahead)
+					pf_tx(ahead);
 				st[n] = soft_exec(l, tx);
 				atx_tx_set_result(tx, st[n]);
+				if (ahead)
+					pf_steps(ahead);
 			}
 			for (i = 0; first != tx; first = nx, i++) {
 				nx = tx_next(first); /* read before the core may recycle it */
