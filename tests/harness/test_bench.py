@@ -185,3 +185,38 @@ def test_bench_scaling(atx_bin):
     assert 0.3 < ratio < 4, r.stdout
     r = subprocess.run([prog, "0"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "usage" in r.stderr
+
+
+def test_versus_is_a_third_interleaved_side(atx_bin):
+    """--versus ENGINE runs the same atx chains with their sessions on
+    ENGINE in the same rounds; the row's ratio over it is ops / its ops."""
+    rows = bench_json(atx_bin, "--ops", "400", "-w", "cbc-enc", "-w", "crc32c,copy",
+                      "-e", "auto", "-q", "8", "--versus", "soft")
+    cbc, mem = rows
+    v = cbc["versus"]
+    assert v["engine"] == "soft" and v["ops_per_s"] > 0 and v["gbps"] > 0
+    assert v["ratio"] == pytest.approx(cbc["ops_per_s"] / v["ops_per_s"], rel=2e-3)
+    assert "versus" not in mem      # no crypto step: nothing to compare
+
+
+def test_versus_output_is_verified(atx_bin):
+    # ATX_BENCH_FAULT=versus damages a result of the --versus side only.
+    env = dict(os.environ, ATX_BENCH_FAULT="versus")
+    r = subprocess.run([atx_bin, "bench", "--json", "--no-peers", "--ops", "200",
+                        "--rounds", "1", "-q", "4", "-w", "cbc-enc", "-e", "auto",
+                        "--versus", "soft"], capture_output=True, text=True, timeout=60,
+                       env=env)
+    assert r.returncode == 1, r.stderr
+    assert "--versus soft: output differs from the baseline" in r.stderr
+    assert json.loads(r.stdout)[0]["verified"] is False
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--versus", ""], "--versus takes an engine name"),
+    (["--versus", "nosuch", "-w", "cbc-enc", "--ops", "50"], "--versus nosuch: engine not available"),
+])
+def test_versus_bad_input(atx_bin, args, words):
+    r = bench(atx_bin, "--json", "--no-peers", *args)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], r.stderr

@@ -308,6 +308,7 @@ struct bench_opts {
 	bool json, quiet, peers, progress;
 	const char *json_out;
 	const char *dir;        /* where the read/write files go */
+	const char *versus;     /* --versus: a second atx side, sessions on this engine */
 	double mhz;
 };
 
@@ -327,6 +328,7 @@ struct bench_result {
 	bool ran;               /* measured and verified: peers may run beside it */
 	char note[160];
 	double ops, base_ops, ratio, overhead_ns, p50, p99, p999, cpu_ns, base_cpu_ns;
+	double vs_ops, vs_ratio;        /* --versus: its rate, and ops / vs_ops (0: not run) */
 	unsigned npeer;
 	struct bench_peer peer[2];
 };
@@ -1167,18 +1169,28 @@ static int tmpfile_in(const char *dir)
 }
 
 /* Sessions for every crypto step of the workload on the engine asked for. */
-static int open_sessions(struct bench_run *r, const struct engine_spec *e, const char *dev,
-			 struct bench_result *res)
+static bool workload_has_crypto(const struct workload *w)
 {
 	unsigned i;
 
-	res->served[0] = '\0';
+	for (i = 0; i < w->nn; i++)
+		if (kind_crypto(w->n[i].kind))
+			return true;
+	return false;
+}
+
+static int open_sessions(struct bench_run *r, struct atx_session **sess, const char *engine,
+			 bool fallback, char *served, size_t nserved)
+{
+	unsigned i;
+
+	served[0] = '\0';
 	for (i = 0; i < r->w->nn; i++) {
 		enum kind k = r->w->n[i].kind;
 		struct atx_session_params p = { .size = sizeof(p), .key = bench_key };
 		size_t l;
 
-		if (!kind_crypto(k) || r->sess[k])
+		if (!kind_crypto(k) || sess[k])
 			continue;
 		switch (k) {
 		case K_XTS_ENC:
@@ -1205,20 +1217,57 @@ static int open_sessions(struct bench_run *r, const struct engine_spec *e, const
 			p.key_len = 32;
 			break;
 		}
-		p.engine = e->sess_engine && !*e->sess_engine ? dev : e->sess_engine;
-		r->sess[k] = atx_session_new(r->ctx, &p);
-		if (!r->sess[k] && errno == EOPNOTSUPP && p.engine) {
+		p.engine = engine;
+		sess[k] = atx_session_new(r->ctx, &p);
+		if (!sess[k] && errno == EOPNOTSUPP && p.engine && fallback) {
 			/* The engine cannot serve this step: the best one does, and the label says so. */
 			p.engine = NULL;
-			r->sess[k] = atx_session_new(r->ctx, &p);
+			sess[k] = atx_session_new(r->ctx, &p);
 		}
-		if (!r->sess[k])
+		if (!sess[k])
 			return -errno;
-		l = strlen(res->served);
-		snprintf(res->served + l, sizeof(res->served) - l, "%s%s=%s", l ? "," : "",
-			 kind_name[k], atx_session_engine(r->sess[k]));
+		l = strlen(served);
+		snprintf(served + l, nserved - l, "%s%s=%s", l ? "," : "", kind_name[k],
+			 atx_session_engine(sess[k]));
 	}
 	return 0;
+}
+
+/*
+ * Test hook: ATX_BENCH_FAULT=@which ("1": the row's side, "versus": the
+ * --versus side) damages one result, to show that verification bites.
+ */
+static void fault_hook(struct bench_run *r, const char *which)
+{
+	const char *f = getenv("ATX_BENCH_FAULT");
+	unsigned i;
+
+	if (!f || strcmp(f, which) || !r->slots[0].ran)
+		return;
+	r->slots[0].buf[r->w->nbuf - 1][r->bs / 2] ^= 1;
+	for (i = 0; i < r->w->nn; i++)
+		r->slots[0].crc[i] ^= 1, r->slots[0].mac[i][0] ^= 1, r->slots[0].tag[i][0] ^= 1;
+}
+
+/*
+ * --versus: one atx round with the crypto steps on the second session set
+ * (same context, slots and chains), e.g. the soft engine beside an mb row,
+ * so that the two engines are compared in interleaved rounds rather than
+ * in rows measured minutes apart on a VM that drifts.
+ */
+static double versus_round(struct bench_run *r, struct atx_session **vsess, uint64_t ns,
+			   uint64_t ops)
+{
+	struct atx_session *keep[K__COUNT];
+	size_t nlat = r->nlat;
+	double cpu, v;
+
+	memcpy(keep, r->sess, sizeof(keep));
+	memcpy(r->sess, vsess, sizeof(keep));
+	v = atx_round(r, ns, ops, &cpu);
+	memcpy(r->sess, keep, sizeof(keep));
+	r->nlat = nlat;         /* latency samples are the row's own */
+	return v;
 }
 
 static void progress(const struct bench_opts *o, unsigned idx, unsigned total,
@@ -1241,7 +1290,9 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	struct bench_run r = { .w = c->w, .bs = c->bs, .qd = c->qd, .fd_in = -1, .fd_out = -1 };
 	struct baseline b = { 0 };
 	struct mbbase mbb = { 0 };
-	double *a_ops = NULL, *b_ops = NULL, *a_cpu = NULL, *b_cpu = NULL, dummy;
+	double *a_ops = NULL, *b_ops = NULL, *a_cpu = NULL, *b_cpu = NULL, *v_ops = NULL, dummy;
+	struct atx_session *vsess[K__COUNT] = { NULL };
+	bool versus = false;
 	uint64_t round_ns = (uint64_t)(o->seconds * 1e9 / o->rounds / 2);
 	uint64_t round_ops = o->ops ? (o->ops + o->rounds - 1) / o->rounds : 0;
 	const char *dev = NULL;
@@ -1287,11 +1338,33 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 			goto out_ctx;
 		}
 	}
-	ret = open_sessions(&r, c->e, dev, res);
+	ret = open_sessions(&r, r.sess, c->e->sess_engine && !*c->e->sess_engine ? dev :
+					c->e->sess_engine, true, res->served, sizeof(res->served));
 	if (ret < 0) {
 		snprintf(res->note, sizeof(res->note), "no session on %s: %s", c->e->text,
 			 atx_strerror(ret));
-		goto out_ctx;
+		goto out_sess;
+	}
+	if (o->versus && workload_has_crypto(c->w) &&
+	    !(c->e->sess_engine && !strcmp(c->e->sess_engine, o->versus))) {
+		char vserved[160];
+		bool have = false;
+
+		for (i = 0; i < atx_engine_count(r.ctx); i++)
+			have |= !strcmp(atx_engine_name(r.ctx, i), o->versus);
+		ret = have ? open_sessions(&r, vsess, o->versus, false, vserved, sizeof(vserved))
+			   : -ENODEV;
+		if (!have) {
+			snprintf(res->note, sizeof(res->note), "--versus %s: engine not available",
+				 o->versus);
+			goto out_sess;
+		}
+		if (ret < 0) {
+			snprintf(res->note, sizeof(res->note), "--versus %s: no session: %s",
+				 o->versus, atx_strerror(ret));
+			goto out_sess;
+		}
+		versus = true;
 	}
 	res->baseline = "openssl+isa-l";
 	if (c->e->sess_engine && !strcmp(c->e->sess_engine, "mb")) {
@@ -1312,10 +1385,12 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	b_ops = calloc(o->rounds, sizeof(double));
 	a_cpu = calloc(o->rounds, sizeof(double));
 	b_cpu = calloc(o->rounds, sizeof(double));
+	v_ops = calloc(o->rounds, sizeof(double));
 	r.maxlat = 1u << 20;
 	r.lat = calloc(r.maxlat, sizeof(double));
 	ret = -ENOMEM;
-	if (!r.ivs || !r.slots || !r.bslots || !a_ops || !b_ops || !a_cpu || !b_cpu || !r.lat)
+	if (!r.ivs || !r.slots || !r.bslots || !a_ops || !b_ops || !a_cpu || !b_cpu || !v_ops ||
+	    !r.lat)
 		goto out_free;
 	for (i = 0; i < c->qd; i++)
 		if (slot_alloc(&r.slots[i], i, c->w, c->bs, &r) ||
@@ -1351,6 +1426,9 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	/* Warm-up both, then interleave rounds. */
 	if (baseline_round(&r, &b, round_ns / 4, round_ops / 4 + 1, &dummy, &ret) < 0)
 		goto out_base_fail;
+	if (versus && versus_round(&r, vsess, round_ns / 4,
+				   round_ops / 4 + (round_ops ? 1 : 0)) < 0)
+		goto out_fail;
 	r.nlat = 0;
 	if (atx_round(&r, round_ns / 4, round_ops / 4 + (round_ops ? 1 : 0), &dummy) < 0)
 		goto out_fail;
@@ -1360,16 +1438,23 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 		b_ops[i] = baseline_round(&r, &b, round_ns, round_ops, &b_cpu[i], &ret);
 		if (b_ops[i] < 0)
 			goto out_base_fail;
+		if (versus) {
+			v_ops[i] = versus_round(&r, vsess, round_ns, round_ops);
+			if (v_ops[i] < 0)
+				goto out_fail;
+			/* The second side's output is checked too, before the first overwrites it. */
+			if (i + 1 == o->rounds && (fault_hook(&r, "versus"), (ret = verify(&r, &b)) < 0)) {
+				snprintf(res->note, sizeof(res->note), "--versus %s: %s", o->versus,
+					 ret == -EBADMSG ? "output differs from the baseline: no result"
+							 : "verification could not run");
+				goto out_free;
+			}
+		}
 		a_ops[i] = atx_round(&r, round_ns, round_ops, &a_cpu[i]);
 		if (a_ops[i] < 0)
 			goto out_fail;
 	}
-	/* Test hook: ATX_BENCH_FAULT=1 damages one result, to show that verification bites. */
-	if (getenv("ATX_BENCH_FAULT") && r.slots[0].ran) {
-		r.slots[0].buf[c->w->nbuf - 1][c->bs / 2] ^= 1;
-		for (i = 0; i < c->w->nn; i++)
-			r.slots[0].crc[i] ^= 1, r.slots[0].mac[i][0] ^= 1, r.slots[0].tag[i][0] ^= 1;
-	}
+	fault_hook(&r, "1");
 	ret = verify(&r, &b);
 	if (ret < 0) {
 		snprintf(res->note, sizeof(res->note), "%s",
@@ -1380,6 +1465,10 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	res->ops = median(a_ops, o->rounds);
 	res->base_ops = median(b_ops, o->rounds);
 	res->ratio = res->ops / res->base_ops;
+	if (versus) {
+		res->vs_ops = median(v_ops, o->rounds);
+		res->vs_ratio = res->ops / res->vs_ops;
+	}
 	/* Per descriptor; negative when atx is faster (e.g. worker lanes, mb). */
 	res->overhead_ns = (1e9 / res->ops - 1e9 / res->base_ops) / workload_descs(c->w);
 	res->cpu_ns = median(a_cpu, o->rounds) * 1e9;
@@ -1417,9 +1506,14 @@ out_free:
 	free(b_ops);
 	free(a_cpu);
 	free(b_cpu);
-	for (i = 0; i < K__COUNT; i++)
+	free(v_ops);
+out_sess:
+	for (i = 0; i < K__COUNT; i++) {
 		if (r.sess[i])
 			atx_session_free(r.sess[i]);
+		if (vsess[i])
+			atx_session_free(vsess[i]);
+	}
 out_ctx:
 	atx_ctx_free(r.ctx);
 	if (r.fd_in >= 0)
@@ -1524,6 +1618,12 @@ static void print_json(FILE *f, const struct bench_opts *o, struct bench_result 
 				r->overhead_ns, r->p50, r->p99, r->p999, r->cpu_ns, r->base_cpu_ns);
 			if (o->mhz > 0)
 				fprintf(f, ", \"cycles_per_op\": %.0f", r->cpu_ns * o->mhz / 1e3);
+			if (r->vs_ops > 0) {
+				fprintf(f, ", \"versus\": {\"engine\": ");
+				json_str(f, o->versus);
+				fprintf(f, ", \"gbps\": %.4f, \"ops_per_s\": %.0f, \"ratio\": %.3f}",
+					r->vs_ops * gb, r->vs_ops, r->vs_ratio);
+			}
 			fprintf(f, ", \"verified\": true");
 		}
 		if (r->npeer) {
@@ -1597,6 +1697,9 @@ static void print_table(const struct bench_opts *o, struct bench_result *res, un
 		       r->cpu_ns, r->base_cpu_ns);
 		if (served_elsewhere(r))
 			printf("%-28s   served by %s\n", "", r->served);
+		if (r->vs_ops > 0)
+			printf("%-28s   versus %s, interleaved: %.3f GB/s; this row / %s = %.2fx\n", "",
+			       o->versus, r->vs_ops * gb, o->versus, r->vs_ratio);
 		if (r->baseline && strstr(r->baseline, "ipsec-mb"))
 			printf("%-28s   base: intel-ipsec-mb directly, one burst of %u jobs per step%s\n",
 			       "", r->c.qd, r->c.bs > 65534 ? " (CBC/HMAC > 65534 B: OpenSSL)" : "");
@@ -1824,7 +1927,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: atx bench [-w WORKLOAD]... [-e ENGINE]... [-b SIZES] [-q DEPTHS]\n"
 		"                 [--seconds S | --ops N] [--rounds N] [--json] [--json-out FILE]\n"
-		"                 [--no-peers] [--dir DIR] [--quiet]\n"
+		"                 [--no-peers] [--versus ENGINE] [--dir DIR] [--quiet]\n"
 		"       atx bench --standard [...]     the standard set (`make bench`)\n"
 		"       atx bench plot RESULTS.json... [-o DIR]\n"
 		"Runs dependency chains through atx and, interleaved in the same process, a\n"
@@ -1847,6 +1950,9 @@ static void usage(FILE *f)
 		"  --json        JSON on stdout: one object per configuration\n"
 		"  --json-out F  JSON to file F, the table on stdout\n"
 		"  --no-peers    do not run dpdk-test-crypto-perf beside single-step crypto\n"
+		"  --versus ENG  a third interleaved side: the same atx chains with their crypto\n"
+		"                sessions on engine ENG (e.g. mb rows --versus soft); prints the\n"
+		"                row's rate over it\n"
 		"  --dir DIR     where read/write workloads put their files (default $TMPDIR or /tmp)\n"
 		"Exit status: 0 all verified, 1 an output differed from the baseline, 2 error.\n");
 }
@@ -1865,6 +1971,7 @@ int cmd_bench(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "json-out", required_argument, NULL, 'J' },
 		{ "no-peers", no_argument, NULL, 'P' },
+		{ "versus", required_argument, NULL, 'V' },
 		{ "standard", no_argument, NULL, 'S' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'Q' },
@@ -1887,7 +1994,7 @@ int cmd_bench(int argc, char **argv)
 	cli_set_cmd("bench");
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "w:e:b:q:l:s:n:r:jJ:PSd:Qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "w:e:b:q:l:s:n:r:jJ:PSd:QhV:", opts, NULL)) != -1) {
 		char *end = NULL;
 
 		switch (c) {
@@ -1966,6 +2073,13 @@ int cmd_bench(int argc, char **argv)
 			break;
 		case 'Q':
 			o.quiet = true;
+			break;
+		case 'V':
+			if (!*optarg || strlen(optarg) > 31) {
+				cli_err("--versus takes an engine name (soft, mb, ...)");
+				goto out;
+			}
+			o.versus = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -2085,9 +2199,9 @@ int cmd_bench(int argc, char **argv)
 
 		if (r == -EBADMSG) {
 			nverify++;
-			fprintf(stderr, "%satx: bench: %s on %s, block %zu, depth %u: output differs "
-				"from the baseline: no result\n", o.progress ? "\r\033[K" : "",
-				cfgs[i].w->text, cfgs[i].e->text, cfgs[i].bs, cfgs[i].qd);
+			fprintf(stderr, "%satx: bench: %s on %s, block %zu, depth %u: %s\n",
+				o.progress ? "\r\033[K" : "", cfgs[i].w->text, cfgs[i].e->text,
+				cfgs[i].bs, cfgs[i].qd, res[i].note);
 		} else if (r < 0) {
 			nfail++;
 		} else {
