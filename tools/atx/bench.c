@@ -1179,6 +1179,16 @@ static bool workload_has_crypto(const struct workload *w)
 	return false;
 }
 
+static bool ctx_has_engine(struct atx_ctx *ctx, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < atx_engine_count(ctx); i++)
+		if (!strcmp(atx_engine_name(ctx, i), name))
+			return true;
+	return false;
+}
+
 static int open_sessions(struct bench_run *r, struct atx_session **sess, const char *engine,
 			 bool fallback, char *served, size_t nserved)
 {
@@ -1327,11 +1337,7 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 
 		dev = n ? atx_engine_name(r.ctx, n - 1) : NULL;
 	} else if (c->e->sess_engine && *c->e->sess_engine) {
-		bool have = false;
-
-		for (i = 0; i < atx_engine_count(r.ctx); i++)
-			have |= !strcmp(atx_engine_name(r.ctx, i), c->e->sess_engine);
-		if (!have) {
+		if (!ctx_has_engine(r.ctx, c->e->sess_engine)) {
 			ret = -ENODEV;
 			snprintf(res->note, sizeof(res->note), "engine %s is not available",
 				 c->e->sess_engine);
@@ -1348,17 +1354,14 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	if (o->versus && workload_has_crypto(c->w) &&
 	    !(c->e->sess_engine && !strcmp(c->e->sess_engine, o->versus))) {
 		char vserved[160];
-		bool have = false;
 
-		for (i = 0; i < atx_engine_count(r.ctx); i++)
-			have |= !strcmp(atx_engine_name(r.ctx, i), o->versus);
-		ret = have ? open_sessions(&r, vsess, o->versus, false, vserved, sizeof(vserved))
-			   : -ENODEV;
-		if (!have) {
+		if (!ctx_has_engine(r.ctx, o->versus)) {
+			ret = -ENODEV;
 			snprintf(res->note, sizeof(res->note), "--versus %s: engine not available",
 				 o->versus);
 			goto out_sess;
 		}
+		ret = open_sessions(&r, vsess, o->versus, false, vserved, sizeof(vserved));
 		if (ret < 0) {
 			snprintf(res->note, sizeof(res->note), "--versus %s: no session: %s",
 				 o->versus, atx_strerror(ret));
