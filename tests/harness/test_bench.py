@@ -193,10 +193,105 @@ def test_versus_is_a_third_interleaved_side(atx_bin):
     rows = bench_json(atx_bin, "--ops", "400", "-w", "cbc-enc", "-w", "crc32c,copy",
                       "-e", "auto", "-q", "8", "--versus", "soft")
     cbc, mem = rows
-    v = cbc["versus"]
+    [v] = cbc["versus"]
     assert v["engine"] == "soft" and v["ops_per_s"] > 0 and v["gbps"] > 0
     assert v["ratio"] == pytest.approx(cbc["ops_per_s"] / v["ops_per_s"], rel=2e-3)
     assert "versus" not in mem      # no crypto step: nothing to compare
+    assert "cpu" not in cbc         # not pinned unless asked
+
+
+FAKE_PEER = """#!/bin/sh
+# Stands in for dpdk-test-crypto-perf: records its arguments, prints one
+# result line in the real tool's format (Gbps and cycles are not used).
+echo "$@" >> "$ATX_FAKE_PEER_LOG"
+[ -n "$ATX_FAKE_PEER_FAIL" ] && exit 1
+echo "    lcore id    Buf Size  Burst Size    Enqueued    Dequeued  Failed Enq  Failed Deq        MOps        Gbps  Cycles/Buf"
+echo ""
+echo "           1        4096           8      2000      2000           0           0      0.2500     8.1920     8400.00"
+"""
+
+
+def fake_peer(tmp_path, fail=False):
+    d = tmp_path / "bin"
+    d.mkdir()
+    tool = d / "dpdk-test-crypto-perf"
+    tool.write_text(FAKE_PEER)
+    tool.chmod(0o755)
+    log = tmp_path / "peer.log"
+    env = dict(os.environ, PATH="%s:%s" % (d, os.environ["PATH"]), ATX_FAKE_PEER_LOG=str(log))
+    if fail:
+        env["ATX_FAKE_PEER_FAIL"] = "1"
+    return env, log
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_versus_dpdk_runs_the_peer_in_every_round_on_our_cpu(atx_bin, tmp_path):
+    """--versus dpdk:PMD runs dpdk-test-crypto-perf once per round, out of
+    place like atx, its worker lcore on the CPU the loop thread is pinned
+    to, and divides the row's rate by the peer's own MOps figure."""
+    env, log = fake_peer(tmp_path)
+    cpus = sorted(os.sched_getaffinity(0))
+    cpu, main = cpus[0], cpus[1]
+    r = subprocess.run([atx_bin, "bench", "--json", "--no-peers", "--ops", "400", "--rounds", "3",
+                        "-q", "8", "-w", "cbc-enc", "-w", "copy", "--cpu", str(cpu),
+                        "--versus", "dpdk:aesni_mb"], capture_output=True, text=True,
+                       timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    cbc, copy = json.loads(r.stdout)
+    assert cbc["cpu"] == cpu and copy["cpu"] == cpu       # sched_getcpu() after the rounds
+    [v] = cbc["versus"]
+    assert v["engine"] == "dpdk:aesni_mb" and v["cpu"] == cpu and v["note"] == "out of place"
+    assert v["ops_per_s"] == 250000                       # 0.2500 MOps
+    assert v["ratio"] == pytest.approx(cbc["ops_per_s"] / 250000, rel=2e-3)
+    [vc] = copy["versus"]
+    assert "ratio" not in vc and "no matching dpdk test" in vc["note"]
+    runs = log.read_text().splitlines()
+    assert len(runs) == 3                                 # one per round, copy row: none
+    for a in runs:
+        assert "-l %d,%d --main-lcore %d " % (min(cpu, main), max(cpu, main), main) in a
+        assert "--vdev crypto_aesni_mb0" in a and "--cipher-algo aes-cbc" in a
+        assert "--out-of-place --segment-sz 4160" in a and "--burst-sz 8" in a
+        assert "--total-ops 2000" in a                    # 400/3 rounds, raised to the minimum
+
+
+def test_versus_dpdk_failure_keeps_the_row(atx_bin, tmp_path):
+    env, _ = fake_peer(tmp_path, fail=True)
+    r = subprocess.run([atx_bin, "bench", "--json", "--no-peers", "--ops", "200", "--rounds", "1",
+                        "-q", "4", "-w", "cbc-enc", "--versus", "dpdk:openssl"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    [row] = json.loads(r.stdout)
+    assert row["verified"] is True and row["gbps"] > 0
+    [v] = row["versus"]
+    assert "ratio" not in v and v["note"] == "openssl PMD failed (exit 1)"
+
+
+def test_versus_dpdk_not_installed(atx_bin, tmp_path):
+    env = dict(os.environ, PATH=str(tmp_path))
+    r = subprocess.run([atx_bin, "bench", "--json", "--no-peers", "--ops", "50", "--rounds", "1",
+                        "-q", "4", "-w", "cbc-enc", "--versus", "dpdk:aesni_mb"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 2
+    assert r.stderr.strip() == \
+        "atx: bench: --versus dpdk:aesni_mb: dpdk-test-crypto-perf not installed"
+
+
+def _real_peer():
+    return any(os.access(os.path.join(d, "dpdk-test-crypto-perf"), os.X_OK)
+               for d in os.environ.get("PATH", "").split(":") if d)
+
+
+@pytest.mark.skipif(not _real_peer() or len(os.sched_getaffinity(0)) < 2,
+                    reason="dpdk-test-crypto-perf (dpdk-dev) not installed, or one CPU")
+def test_versus_real_dpdk_aesni_mb(atx_bin):
+    """The real tool, as `make check` on CI has it (configure installs dpdk-dev):
+    its figure is parsed and positive, on the last CPU by default."""
+    r = bench(atx_bin, "--json", "--no-peers", "--ops", "3000", "--rounds", "2", "-q", "16",
+              "-w", "cbc-enc", "-b", "512", "--versus", "dpdk:aesni_mb", timeout=120)
+    assert r.returncode == 0, r.stderr
+    [row] = json.loads(r.stdout)
+    [v] = row["versus"]
+    assert v["ops_per_s"] > 0 and v["cpu"] == max(os.sched_getaffinity(0)) == row["cpu"]
 
 
 def test_versus_output_is_verified(atx_bin):
@@ -212,7 +307,11 @@ def test_versus_output_is_verified(atx_bin):
 
 
 @pytest.mark.parametrize("args,words", [
-    (["--versus", ""], "--versus takes an engine name"),
+    (["--versus", ""], "--versus takes engine names"),
+    (["--versus", "dpdk:nosuch"], "--versus dpdk:nosuch: DPDK PMDs are dpdk:aesni_mb and dpdk:openssl"),
+    (["--versus", "soft,mb,soft,mb,soft"], "--versus: at most 4 sides"),
+    (["--cpu", "x"], "--cpu takes a CPU number"),
+    (["--cpu", "1023"], "--cpu 1023: not a CPU this process may run on"),
     (["--versus", "nosuch", "-w", "cbc-enc", "--ops", "50"], "--versus nosuch: engine not available"),
 ])
 def test_versus_bad_input(atx_bin, args, words):

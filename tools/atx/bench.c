@@ -24,6 +24,8 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,6 +303,18 @@ struct engine_spec {
 	const char *sess_engine;        /* "soft", "mb", NULL = best, "" = the attached device */
 };
 
+/*
+ * --versus: another side interleaved in every round of a row: the same
+ * atx chains with their sessions on another engine, or DPDK's
+ * dpdk-test-crypto-perf on the same single step ("dpdk:aesni_mb").
+ */
+#define MAX_VS 4
+
+struct versus {
+	const char *name;       /* as given: "soft", "dpdk:aesni_mb" */
+	const char *pmd;        /* "aesni_mb", or NULL: an atx engine */
+};
+
 struct bench_opts {
 	double seconds;         /* per configuration, split over rounds */
 	unsigned long ops;      /* per configuration instead of seconds (0 = use seconds) */
@@ -308,7 +322,10 @@ struct bench_opts {
 	bool json, quiet, peers, progress;
 	const char *json_out;
 	const char *dir;        /* where the read/write files go */
-	const char *versus;     /* --versus: a second atx side, sessions on this engine */
+	struct versus vs[MAX_VS];
+	unsigned nvs;
+	int cpu, main_cpu;      /* --cpu: the loop thread's CPU (-1: not pinned); DPDK's main lcore */
+	cpu_set_t mask0;        /* the process's CPUs at start, restored after each row */
 	double mhz;
 };
 
@@ -328,7 +345,11 @@ struct bench_result {
 	bool ran;               /* measured and verified: peers may run beside it */
 	char note[160];
 	double ops, base_ops, ratio, overhead_ns, p50, p99, p999, cpu_ns, base_cpu_ns;
-	double vs_ops, vs_ratio;        /* --versus: its rate, and ops / vs_ops (0: not run) */
+	struct {
+		double ops, ratio;      /* its rate, and ops / its ops (0: not run) */
+		char note[96];          /* why it did not run, or how it ran */
+	} vs[MAX_VS];
+	int cpu;                /* where the loop thread ran its last round (-1: not pinned) */
 	unsigned npeer;
 	struct bench_peer peer[2];
 };
@@ -1280,6 +1301,45 @@ static double versus_round(struct bench_run *r, struct atx_session **vsess, uint
 	return v;
 }
 
+/* A single crypto step that dpdk-test-crypto-perf has a test for. */
+static bool dpdk_kind(const struct workload *w)
+{
+	return w->nn == 1 && kind_crypto(w->n[0].kind) && w->n[0].kind != K_XTS_DEC;
+}
+
+/*
+ * --versus dpdk:PMD: one dpdk-test-crypto-perf run of @ops operations on
+ * the row's step, size and burst (= queue depth), its worker lcore on the
+ * loop thread's CPU.  Its own figure: the tool times its enqueue/dequeue
+ * loop, not its start-up.  Returns ops/s, or -1 with @note saying why
+ * and *@ret the peer's error.
+ */
+static double peer_round(const struct bench_opts *o, const struct bench_run *r, const char *pmd,
+			 uint64_t ops, char *note, size_t len, int *ret)
+{
+	/* Time for its start-up, and for a round's work at a tenth of our rate. */
+	struct bench_peer_how how = { .total_ops = ops, .worker_cpu = o->cpu,
+				      .main_cpu = o->main_cpu,
+				      .timeout_s = 15 + (unsigned)(5 * o->seconds / o->rounds) };
+	struct bench_peer p;
+
+	*ret = bench_peer_dpdk(kind_name[r->w->n[0].kind], pmd, r->bs, r->qd, &how, &p);
+	snprintf(note, len, "%s", p.note);
+	return *ret < 0 ? -1.0 : p.mops * 1e6;
+}
+
+/* The loop thread on @cpu (-1: as it was), after the context started its workers. */
+static int pin_loop(const struct bench_opts *o, int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -pthread_setaffinity_np(pthread_self(), sizeof(o->mask0), &o->mask0);
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 static void progress(const struct bench_opts *o, unsigned idx, unsigned total,
 		     const struct config *c, unsigned round)
 {
@@ -1300,17 +1360,20 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	struct bench_run r = { .w = c->w, .bs = c->bs, .qd = c->qd, .fd_in = -1, .fd_out = -1 };
 	struct baseline b = { 0 };
 	struct mbbase mbb = { 0 };
-	double *a_ops = NULL, *b_ops = NULL, *a_cpu = NULL, *b_cpu = NULL, *v_ops = NULL, dummy;
-	struct atx_session *vsess[K__COUNT] = { NULL };
-	bool versus = false;
+	double *a_ops = NULL, *b_ops = NULL, *a_cpu = NULL, *b_cpu = NULL, dummy, warm;
+	double *v_ops[MAX_VS] = { NULL };
+	struct atx_session *vsess[MAX_VS][K__COUNT] = { { NULL } };
+	bool vs_on[MAX_VS] = { false }, pinned = false;
+	uint64_t peer_ops;
 	uint64_t round_ns = (uint64_t)(o->seconds * 1e9 / o->rounds / 2);
 	uint64_t round_ops = o->ops ? (o->ops + o->rounds - 1) / o->rounds : 0;
 	const char *dev = NULL;
-	unsigned i;
+	unsigned i, v;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
 	res->c = *c;
+	res->cpu = -1;
 	snprintf(res->engine, sizeof(res->engine), "%s", c->e->text);
 	if ((double)c->bs * c->qd * (c->w->nbuf + (c->w->raid ? NEXTRA : 0)) * 2 > 2e9) {
 		snprintf(res->note, sizeof(res->note), "skipped: needs more than 2 GB of buffers");
@@ -1351,23 +1414,44 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 			 atx_strerror(ret));
 		goto out_sess;
 	}
-	if (o->versus && workload_has_crypto(c->w) &&
-	    !(c->e->sess_engine && !strcmp(c->e->sess_engine, o->versus))) {
+	for (v = 0; v < o->nvs; v++) {
+		const char *name = o->vs[v].name;
 		char vserved[160];
 
-		if (!ctx_has_engine(r.ctx, o->versus)) {
+		if (o->vs[v].pmd) {
+			if (dpdk_kind(c->w))
+				vs_on[v] = true;
+			else
+				snprintf(res->vs[v].note, sizeof(res->vs[v].note),
+					 "no matching dpdk test (single crypto steps only)");
+			continue;
+		}
+		if (!workload_has_crypto(c->w) ||
+		    (c->e->sess_engine && !strcmp(c->e->sess_engine, name)))
+			continue;
+		if (!ctx_has_engine(r.ctx, name)) {
 			ret = -ENODEV;
 			snprintf(res->note, sizeof(res->note), "--versus %s: engine not available",
-				 o->versus);
+				 name);
 			goto out_sess;
 		}
-		ret = open_sessions(&r, vsess, o->versus, false, vserved, sizeof(vserved));
+		ret = open_sessions(&r, vsess[v], name, false, vserved, sizeof(vserved));
 		if (ret < 0) {
-			snprintf(res->note, sizeof(res->note), "--versus %s: no session: %s",
-				 o->versus, atx_strerror(ret));
+			snprintf(res->note, sizeof(res->note), "--versus %s: no session: %s", name,
+				 atx_strerror(ret));
 			goto out_sess;
 		}
-		versus = true;
+		vs_on[v] = true;
+	}
+	/* Worker lanes started unpinned; only the loop thread moves. */
+	if (o->cpu >= 0) {
+		ret = pin_loop(o, o->cpu);
+		if (ret) {
+			snprintf(res->note, sizeof(res->note), "cannot pin to CPU %d: %s", o->cpu,
+				 strerror(-ret));
+			goto out_sess;
+		}
+		pinned = true;
 	}
 	res->baseline = "openssl+isa-l";
 	if (c->e->sess_engine && !strcmp(c->e->sess_engine, "mb")) {
@@ -1388,13 +1472,17 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	b_ops = calloc(o->rounds, sizeof(double));
 	a_cpu = calloc(o->rounds, sizeof(double));
 	b_cpu = calloc(o->rounds, sizeof(double));
-	v_ops = calloc(o->rounds, sizeof(double));
+	for (v = 0; v < o->nvs; v++)
+		if (vs_on[v])
+			v_ops[v] = calloc(o->rounds, sizeof(double));
 	r.maxlat = 1u << 20;
 	r.lat = calloc(r.maxlat, sizeof(double));
 	ret = -ENOMEM;
-	if (!r.ivs || !r.slots || !r.bslots || !a_ops || !b_ops || !a_cpu || !b_cpu || !v_ops ||
-	    !r.lat)
+	if (!r.ivs || !r.slots || !r.bslots || !a_ops || !b_ops || !a_cpu || !b_cpu || !r.lat)
 		goto out_free;
+	for (v = 0; v < o->nvs; v++)
+		if (vs_on[v] && !v_ops[v])
+			goto out_free;
 	for (i = 0; i < c->qd; i++)
 		if (slot_alloc(&r.slots[i], i, c->w, c->bs, &r) ||
 		    slot_alloc(&r.bslots[i], i, c->w, c->bs, &r))
@@ -1429,25 +1517,50 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	/* Warm-up both, then interleave rounds. */
 	if (baseline_round(&r, &b, round_ns / 4, round_ops / 4 + 1, &dummy, &ret) < 0)
 		goto out_base_fail;
-	if (versus && versus_round(&r, vsess, round_ns / 4,
-				   round_ops / 4 + (round_ops ? 1 : 0)) < 0)
+	for (v = 0; v < o->nvs; v++)
+		if (vs_on[v] && !o->vs[v].pmd &&
+		    versus_round(&r, vsess[v], round_ns / 4, round_ops / 4 + (round_ops ? 1 : 0)) < 0)
+			goto out_fail;
+	r.nlat = 0;
+	warm = atx_round(&r, round_ns / 4, round_ops / 4 + (round_ops ? 1 : 0), &dummy);
+	if (warm < 0)
 		goto out_fail;
 	r.nlat = 0;
-	if (atx_round(&r, round_ns / 4, round_ops / 4 + (round_ops ? 1 : 0), &dummy) < 0)
-		goto out_fail;
-	r.nlat = 0;
+	/* A peer runs about as long as a round of atx: as many operations as it did warming up. */
+	peer_ops = round_ops ? round_ops : (uint64_t)(warm * (double)round_ns / 1e9);
 	for (i = 0; i < o->rounds; i++) {
 		progress(o, idx, total, c, i + 1);
 		b_ops[i] = baseline_round(&r, &b, round_ns, round_ops, &b_cpu[i], &ret);
 		if (b_ops[i] < 0)
 			goto out_base_fail;
-		if (versus) {
-			v_ops[i] = versus_round(&r, vsess, round_ns, round_ops);
-			if (v_ops[i] < 0)
+		for (v = 0; v < o->nvs; v++) {
+			struct versus const *vs = &o->vs[v];
+
+			if (!vs_on[v])
+				continue;
+			if (vs->pmd) {
+				int pret;
+
+				v_ops[v][i] = peer_round(o, &r, vs->pmd, peer_ops, res->vs[v].note,
+							 sizeof(res->vs[v].note), &pret);
+				if (pret == -ENOENT) {
+					/* Asked for and not there: an error, as an unknown engine is. */
+					ret = pret;
+					snprintf(res->note, sizeof(res->note), "--versus %s: %s",
+						 vs->name, res->vs[v].note);
+					goto out_free;
+				}
+				/* The peer failed on this configuration: the row stands, the side says why. */
+				if (v_ops[v][i] < 0)
+					vs_on[v] = false;
+				continue;
+			}
+			v_ops[v][i] = versus_round(&r, vsess[v], round_ns, round_ops);
+			if (v_ops[v][i] < 0)
 				goto out_fail;
-			/* The second side's output is checked too, before the first overwrites it. */
+			/* The other side's output is checked too, before the row's overwrites it. */
 			if (i + 1 == o->rounds && (fault_hook(&r, "versus"), (ret = verify(&r, &b)) < 0)) {
-				snprintf(res->note, sizeof(res->note), "--versus %s: %s", o->versus,
+				snprintf(res->note, sizeof(res->note), "--versus %s: %s", vs->name,
 					 ret == -EBADMSG ? "output differs from the baseline: no result"
 							 : "verification could not run");
 				goto out_free;
@@ -1468,10 +1581,13 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	res->ops = median(a_ops, o->rounds);
 	res->base_ops = median(b_ops, o->rounds);
 	res->ratio = res->ops / res->base_ops;
-	if (versus) {
-		res->vs_ops = median(v_ops, o->rounds);
-		res->vs_ratio = res->ops / res->vs_ops;
-	}
+	for (v = 0; v < o->nvs; v++)
+		if (vs_on[v]) {
+			res->vs[v].ops = median(v_ops[v], o->rounds);
+			res->vs[v].ratio = res->ops / res->vs[v].ops;
+		}
+	if (pinned)
+		res->cpu = sched_getcpu();
 	/* Per descriptor; negative when atx is faster (e.g. worker lanes, mb). */
 	res->overhead_ns = (1e9 / res->ops - 1e9 / res->base_ops) / workload_descs(c->w);
 	res->cpu_ns = median(a_cpu, o->rounds) * 1e9;
@@ -1509,13 +1625,17 @@ out_free:
 	free(b_ops);
 	free(a_cpu);
 	free(b_cpu);
-	free(v_ops);
+	for (v = 0; v < MAX_VS; v++)
+		free(v_ops[v]);
 out_sess:
+	if (pinned)
+		pin_loop(o, -1);
 	for (i = 0; i < K__COUNT; i++) {
 		if (r.sess[i])
 			atx_session_free(r.sess[i]);
-		if (vsess[i])
-			atx_session_free(vsess[i]);
+		for (v = 0; v < MAX_VS; v++)
+			if (vsess[v][i])
+				atx_session_free(vsess[v][i]);
 	}
 out_ctx:
 	atx_ctx_free(r.ctx);
@@ -1537,13 +1657,15 @@ out_baseline:
  * algorithm, size and burst serves every engine's row (@done, @n: the
  * results so far).
  */
-static void run_peers(struct bench_result *res, const struct bench_result *done, unsigned n)
+static void run_peers(const struct bench_opts *o, struct bench_result *res,
+		      const struct bench_result *done, unsigned n)
 {
 	const struct workload *w = res->c.w;
 	const char *pmds[2] = { "openssl", "aesni_mb" };
+	struct bench_peer_how how = { .worker_cpu = o->cpu, .main_cpu = o->main_cpu };
 	unsigned i;
 
-	if (w->nn != 1 || !kind_crypto(w->n[0].kind) || w->n[0].kind == K_XTS_DEC)
+	if (!dpdk_kind(w))
 		return;
 	for (i = 0; i < n; i++)
 		if (done[i].npeer && done[i].c.w->nn == 1 &&
@@ -1555,6 +1677,7 @@ static void run_peers(struct bench_result *res, const struct bench_result *done,
 		}
 	for (i = 0; i < 2; i++) {
 		int ret = bench_peer_dpdk(kind_name[w->n[0].kind], pmds[i], res->c.bs, res->c.qd,
+					  o->cpu >= 0 && o->main_cpu >= 0 ? &how : NULL,
 					  &res->peer[res->npeer]);
 
 		res->npeer++;
@@ -1588,7 +1711,7 @@ static void json_str(FILE *f, const char *s)
 
 static void print_json(FILE *f, const struct bench_opts *o, struct bench_result *res, unsigned n)
 {
-	unsigned i, j;
+	unsigned i, j, k;
 
 	fprintf(f, "[\n");
 	for (i = 0; i < n; i++) {
@@ -1621,12 +1744,26 @@ static void print_json(FILE *f, const struct bench_opts *o, struct bench_result 
 				r->overhead_ns, r->p50, r->p99, r->p999, r->cpu_ns, r->base_cpu_ns);
 			if (o->mhz > 0)
 				fprintf(f, ", \"cycles_per_op\": %.0f", r->cpu_ns * o->mhz / 1e3);
-			if (r->vs_ops > 0) {
-				fprintf(f, ", \"versus\": {\"engine\": ");
-				json_str(f, o->versus);
-				fprintf(f, ", \"gbps\": %.4f, \"ops_per_s\": %.0f, \"ratio\": %.3f}",
-					r->vs_ops * gb, r->vs_ops, r->vs_ratio);
+			if (r->cpu >= 0)
+				fprintf(f, ", \"cpu\": %d", r->cpu);
+			for (j = 0, k = 0; j < o->nvs; j++) {
+				if (!(r->vs[j].ops > 0) && !r->vs[j].note[0])
+					continue;
+				fprintf(f, "%s{\"engine\": ", k++ ? ", " : ", \"versus\": [");
+				json_str(f, o->vs[j].name);
+				if (r->vs[j].ops > 0)
+					fprintf(f, ", \"gbps\": %.4f, \"ops_per_s\": %.0f, \"ratio\": %.3f",
+						r->vs[j].ops * gb, r->vs[j].ops, r->vs[j].ratio);
+				if (o->vs[j].pmd && r->vs[j].ops > 0)
+					fprintf(f, ", \"cpu\": %d", o->cpu);
+				if (r->vs[j].note[0]) {
+					fprintf(f, ", \"note\": ");
+					json_str(f, r->vs[j].note);
+				}
+				fprintf(f, "}");
 			}
+			if (k)
+				fprintf(f, "]");
 			fprintf(f, ", \"verified\": true");
 		}
 		if (r->npeer) {
@@ -1700,9 +1837,22 @@ static void print_table(const struct bench_opts *o, struct bench_result *res, un
 		       r->cpu_ns, r->base_cpu_ns);
 		if (served_elsewhere(r))
 			printf("%-28s   served by %s\n", "", r->served);
-		if (r->vs_ops > 0)
-			printf("%-28s   versus %s, interleaved: %.3f GB/s; this row / %s = %.2fx\n", "",
-			       o->versus, r->vs_ops * gb, o->versus, r->vs_ratio);
+		for (j = 0; j < o->nvs; j++) {
+			const char *name = o->vs[j].name;
+
+			if (r->vs[j].ops > 0 && o->vs[j].pmd)
+				printf("%-28s   versus %s, interleaved, worker lcore on CPU %d as atx: "
+				       "%.3f GB/s%s%s; this row / %s = %.2fx\n", "", name, o->cpu,
+				       r->vs[j].ops * gb, r->vs[j].note[0] ? ", " : "", r->vs[j].note,
+				       name, r->vs[j].ratio);
+			else if (r->vs[j].ops > 0)
+				printf("%-28s   versus %s, interleaved: %.3f GB/s; this row / %s = %.2fx\n",
+				       "", name, r->vs[j].ops * gb, name, r->vs[j].ratio);
+			else if (r->vs[j].note[0])
+				printf("%-28s   versus %s: %s\n", "", name, r->vs[j].note);
+		}
+		if (r->cpu >= 0)
+			printf("%-28s   loop thread pinned to CPU %d\n", "", r->cpu);
 		if (r->baseline && strstr(r->baseline, "ipsec-mb"))
 			printf("%-28s   base: intel-ipsec-mb directly, one burst of %u jobs per step%s\n",
 			       "", r->c.qd, r->c.bs > 65534 ? " (CBC/HMAC > 65534 B: OpenSSL)" : "");
@@ -1925,12 +2075,83 @@ static double cpu_mhz(void)
 	return mhz;
 }
 
+/* --versus LIST: atx engines ("soft") and DPDK PMDs ("dpdk:aesni_mb"). */
+static int add_versus(char *arg, struct bench_opts *o)
+{
+	char *tok, *save;
+
+	if (!*arg) {
+		cli_err("--versus takes engine names (soft, mb, dpdk:aesni_mb, ...)");
+		return -1;
+	}
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct versus *v = &o->vs[o->nvs];
+
+		if (o->nvs == MAX_VS) {
+			cli_err("--versus: at most %d sides", MAX_VS);
+			return -1;
+		}
+		if (strlen(tok) > 31) {
+			cli_err("--versus takes engine names (soft, mb, dpdk:aesni_mb, ...)");
+			return -1;
+		}
+		v->name = tok;
+		if (!strncmp(tok, "dpdk:", 5)) {
+			v->pmd = tok + 5;
+			if (strcmp(v->pmd, "aesni_mb") && strcmp(v->pmd, "openssl")) {
+				cli_err("--versus %s: DPDK PMDs are dpdk:aesni_mb and dpdk:openssl", tok);
+				return -1;
+			}
+		}
+		o->nvs++;
+	}
+	if (!o->nvs) {
+		cli_err("--versus takes engine names (soft, mb, dpdk:aesni_mb, ...)");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Where the loop thread runs (--cpu; a DPDK side without it: the
+ * process's last CPU) and where a DPDK peer's main lcore waits (another
+ * CPU of the process: it spins while its worker runs).
+ */
+static int pick_cpus(struct bench_opts *o)
+{
+	bool dpdk = false;
+	unsigned i;
+	int c;
+
+	for (i = 0; i < o->nvs; i++)
+		dpdk |= o->vs[i].pmd != NULL;
+	if (sched_getaffinity(0, sizeof(o->mask0), &o->mask0)) {
+		cli_err("cannot read the CPU affinity: %s", strerror(errno));
+		return -1;
+	}
+	if (o->cpu >= 0 && !CPU_ISSET(o->cpu, &o->mask0)) {
+		cli_err("--cpu %d: not a CPU this process may run on", o->cpu);
+		return -1;
+	}
+	for (c = CPU_SETSIZE - 1; dpdk && o->cpu < 0 && c >= 0; c--)
+		if (CPU_ISSET(c, &o->mask0))
+			o->cpu = c;
+	for (c = 0; o->cpu >= 0 && c < CPU_SETSIZE && o->main_cpu < 0; c++)
+		if (c != o->cpu && CPU_ISSET(c, &o->mask0))
+			o->main_cpu = c;
+	if (dpdk && o->main_cpu < 0) {
+		cli_err("--versus dpdk: needs two CPUs (the peer's worker and main lcores)");
+		return -1;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: atx bench [-w WORKLOAD]... [-e ENGINE]... [-b SIZES] [-q DEPTHS]\n"
 		"                 [--seconds S | --ops N] [--rounds N] [--json] [--json-out FILE]\n"
-		"                 [--no-peers] [--versus ENGINE] [--dir DIR] [--quiet]\n"
+		"                 [--no-peers] [--versus LIST] [--cpu N] [--dir DIR] [--quiet]\n"
 		"       atx bench --standard [...]     the standard set (`make bench`)\n"
 		"       atx bench plot RESULTS.json... [-o DIR]\n"
 		"Runs dependency chains through atx and, interleaved in the same process, a\n"
@@ -1953,9 +2174,14 @@ static void usage(FILE *f)
 		"  --json        JSON on stdout: one object per configuration\n"
 		"  --json-out F  JSON to file F, the table on stdout\n"
 		"  --no-peers    do not run dpdk-test-crypto-perf beside single-step crypto\n"
-		"  --versus ENG  a third interleaved side: the same atx chains with their crypto\n"
-		"                sessions on engine ENG (e.g. mb rows --versus soft); prints the\n"
-		"                row's rate over it\n"
+		"  --versus LIST more interleaved sides, comma list: an engine name runs the same\n"
+		"                atx chains with their crypto sessions on it (mb rows --versus\n"
+		"                soft); dpdk:aesni_mb, dpdk:openssl run dpdk-test-crypto-perf on\n"
+		"                the same single step, worker lcore on the loop thread's CPU;\n"
+		"                prints the row's rate over each\n"
+		"  --cpu N       pin the loop thread to CPU N (worker lanes stay unpinned) and\n"
+		"                put the DPDK peers' worker lcore there too; a dpdk: side\n"
+		"                without --cpu pins to the last CPU\n"
 		"  --dir DIR     where read/write workloads put their files (default $TMPDIR or /tmp)\n"
 		"Exit status: 0 all verified, 1 an output differed from the baseline, 2 error.\n");
 }
@@ -1975,13 +2201,14 @@ int cmd_bench(int argc, char **argv)
 		{ "json-out", required_argument, NULL, 'J' },
 		{ "no-peers", no_argument, NULL, 'P' },
 		{ "versus", required_argument, NULL, 'V' },
+		{ "cpu", required_argument, NULL, 'c' },
 		{ "standard", no_argument, NULL, 'S' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bench_opts o = { .seconds = 2, .rounds = 5, .peers = true };
+	struct bench_opts o = { .seconds = 2, .rounds = 5, .peers = true, .cpu = -1, .main_cpu = -1 };
 	struct lists l = { .nbs = 0 };
 	struct workload *wls = NULL;
 	struct engine_spec *engs = NULL;
@@ -1997,7 +2224,7 @@ int cmd_bench(int argc, char **argv)
 	cli_set_cmd("bench");
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "w:e:b:q:l:s:n:r:jJ:PSd:QhV:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "w:e:b:q:l:s:n:r:jJ:PSd:QhV:c:", opts, NULL)) != -1) {
 		char *end = NULL;
 
 		switch (c) {
@@ -2078,11 +2305,15 @@ int cmd_bench(int argc, char **argv)
 			o.quiet = true;
 			break;
 		case 'V':
-			if (!*optarg || strlen(optarg) > 31) {
-				cli_err("--versus takes an engine name (soft, mb, ...)");
+			if (add_versus(optarg, &o))
+				goto out;
+			break;
+		case 'c':
+			o.cpu = (int)strtol(optarg, &end, 10);
+			if (*end || !*optarg || o.cpu < 0 || o.cpu >= CPU_SETSIZE) {
+				cli_err("--cpu takes a CPU number");
 				goto out;
 			}
-			o.versus = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -2105,6 +2336,8 @@ int cmd_bench(int argc, char **argv)
 		cli_err("--standard takes no -w/-e/-b/-q");
 		goto out;
 	}
+	if (pick_cpus(&o))
+		goto out;
 	if (!o.dir)
 		o.dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	o.mhz = cpu_mhz();
@@ -2226,7 +2459,7 @@ int cmd_bench(int argc, char **argv)
 		if (o.progress)
 			fprintf(stderr, "\r\033[K[%u/%u] %s: dpdk-test-crypto-perf", i + 1, ncfg,
 				cfgs[i].w->text);
-		run_peers(&res[i], res, i);
+		run_peers(&o, &res[i], res, i);
 	}
 	if (o.progress)
 		fprintf(stderr, "\r\033[K");
