@@ -30,7 +30,8 @@
  * What does not go to the manager, and why:
  *  - batches too small to fill the lanes of a lane-based mode, and
  *    payloads over the library's 65534-byte limit for those modes: the
- *    session's single-lane soft_crypto fallback (OpenSSL);
+ *    session's single-lane soft_crypto fallback (OpenSSL), except AES-CBC
+ *    encryptions on flat buffers, which run in segments (struct mb_long);
  *  - CTR messages whose low counter word wraps, CCM with more than 46
  *    bytes of AAD, HMAC of nothing: OpenSSL in mb_job.c, because the
  *    library computes something else or refuses them.
@@ -69,8 +70,30 @@ struct mb_group {
 	unsigned n;
 } __attribute__((aligned(64)));
 
+/*
+ * AES-CBC encryptions longer than the library's 65534 bytes.  CBC is
+ * serial within a message but not across messages, so a batch of them
+ * runs as a sequence of bursts: burst k encrypts segment k of every
+ * message, with the last ciphertext block of segment k - 1 as its IV.
+ * That keeps them in SIMD lanes (4-5x OpenSSL's one-block-at-a-time
+ * CBC) instead of sending each to the OpenSSL fallback whole.
+ */
+#define MB_SEG 65520    /* bytes per segment: the library's limit, whole blocks */
+
+struct mb_long {
+	IMB_JOB jobs[MB_BURST];
+	struct atx_tx *tx[MB_BURST];
+	const uint8_t *in[MB_BURST];
+	uint8_t *out[MB_BURST];
+	int st[MB_BURST];
+	unsigned at[MB_BURST];          /* jobs[j] is segment of tx[at[j]] */
+	const struct mb_sess *ms;       /* the first one's: key size for the burst call */
+	unsigned n;
+} __attribute__((aligned(64)));
+
 struct mb_lane {
 	struct mb_group groups[MB_GROUPS];
+	struct mb_long lng;
 	struct mb_group *last;          /* the group group_get() returned last */
 	struct mb_slot slots[IMB_MAX_JOBS];     /* indexed like mgr->jobs[] */
 	IMB_MGR *mgr;
@@ -433,9 +456,76 @@ static unsigned group_run(struct mb_lane *lane, struct mb_group *g)
 	return done + n;
 }
 
+/* Run the long CBC encryptions gathered (struct mb_long) and complete them. */
+static unsigned long_run(struct mb_lane *lane)
+{
+	struct mb_long *L = &lane->lng;
+	const struct mb_sess *ms = L->ms;
+	unsigned i, k, n = L->n, done = 0;
+	size_t off;
+
+	if (!n)
+		return 0;
+	L->n = 0;
+	if (n < ms->lone_max) {
+		/* One message alone: OpenSSL's CBC beats a pass with one lane filled. */
+		for (i = 0; i < n; i++)
+			atx_engine_complete(L->tx[i], soft_crypto_exec(ms->soft, 0, atx_tx_op(L->tx[i])));
+		return n;
+	}
+	if (lane->injobs)
+		done = lane_flush(lane);
+	for (i = 0; i < n; i++)
+		L->st[i] = 0;
+	for (off = 0;; off += MB_SEG) {
+		for (i = 0, k = 0; i < n; i++) {
+			const struct atx_op *op = atx_tx_op(L->tx[i]);
+			IMB_JOB *job = &L->jobs[k];
+
+			if (op->len <= off || L->st[i])
+				continue;
+			*job = ((const struct mb_sess *)op->u.crypto.sess_priv)->tmpl;
+			job->src = L->in[i] + off;
+			job->dst = L->out[i] + off;
+			job->msg_len_to_cipher_in_bytes = op->len - off < MB_SEG ? op->len - off : MB_SEG;
+			/* In place too, segment k - 1's ciphertext is final before burst k runs. */
+			job->iv = off ? L->out[i] + off - 16 : op->u.crypto.iv;
+			job->iv_len_in_bytes = 16;
+			L->at[k++] = i;
+		}
+		if (!k)
+			break;
+		if (burst_submit(lane->mgr, ms, L->jobs, k) != k)
+			for (i = 0; i < k; i++)
+				burst_submit(lane->mgr, ms, &L->jobs[i], 1);
+		for (i = 0; i < k; i++)
+			if (L->jobs[i].status != IMB_STATUS_COMPLETED)
+				L->st[L->at[i]] = -EIO;
+	}
+	for (i = 0; i < n; i++)
+		atx_engine_complete(L->tx[i], L->st[i]);
+	return done + n;
+}
+
+/* Gather @tx (mb_long_cbc said yes) for long_run; *@n counts what ran to make room. */
+static void long_add(struct mb_lane *lane, struct atx_tx *tx, const uint8_t *in, uint8_t *out,
+		     unsigned *n)
+{
+	struct mb_long *L = &lane->lng;
+	const struct mb_sess *ms = atx_tx_op(tx)->u.crypto.sess_priv;
+
+	if (L->n && (L->n == MB_BURST || L->ms->burst_cls != ms->burst_cls))
+		*n += long_run(lane);
+	if (!L->n)
+		L->ms = ms;
+	L->tx[L->n] = tx;
+	L->in[L->n] = in;
+	L->out[L->n++] = out;
+}
+
 static unsigned lane_run_groups(struct mb_lane *lane)
 {
-	unsigned n = 0, i;
+	unsigned n = long_run(lane), i;
 
 	for (i = 0; i < MB_GROUPS; i++)
 		if (lane->groups[i].n)
@@ -527,6 +617,15 @@ static int mb_poll(struct atx_chan *chan, unsigned budget)
 			if (!atx_tx_fence_ok(tx)) {
 				atx_engine_complete(tx, -ECANCELED);
 				n++;
+				continue;
+			}
+		}
+		if (ms->max_len && op->len > ms->max_len) {
+			const uint8_t *in;
+			uint8_t *out;
+
+			if (mb_long_cbc(op, &in, &out)) {
+				long_add(lane, tx, in, out, &n);
 				continue;
 			}
 		}

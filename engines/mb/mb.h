@@ -141,6 +141,13 @@ int mb_job_finish(int st, struct mb_slot *slot, struct atx_op *op);
 bool mb_burst_prep(IMB_JOB *job, uint8_t *tag, const struct atx_op *op, bool have_tmpl);
 
 /*
+ * mb_long_cbc - is @op an AES-CBC encryption longer than the library
+ * takes in one job, on flat buffers (@in, @out), that mb.c can run in
+ * segments instead of handing it to OpenSSL?
+ */
+bool mb_long_cbc(const struct atx_op *op, const uint8_t **in, uint8_t **out);
+
+/*
  * mb_gcm_direct - AES-GCM encryption of a flat request with a 96-bit IV
  * through the library's one-call GCM functions, which the job API would
  * reach anyway (GCM does not use lanes): the tag goes straight to the

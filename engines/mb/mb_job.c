@@ -411,6 +411,22 @@ bool mb_burst_prep(IMB_JOB *job, uint8_t *tag, const struct atx_op *op, bool hav
 	return true;
 }
 
+bool mb_long_cbc(const struct atx_op *op, const uint8_t **in, uint8_t **out)
+{
+	const struct mb_sess *ms = op->u.crypto.sess_priv;
+	const struct iovec *oiov;
+	unsigned ocnt;
+
+	if (ms->burst != MB_BURST_CIPHER || ms->cipher_mode != IMB_CIPHER_CBC ||
+	    ms->dir != IMB_DIR_ENCRYPT || !ms->max_len || op->len <= ms->max_len ||
+	    op->len % 16 || op->iv_len != 16 || op->u.crypto.src_cnt != 1)
+		return false;
+	out_list(op, &oiov, &ocnt);
+	*in = op->u.crypto.src[0].iov_base;
+	*out = oiov[0].iov_base;
+	return ocnt == 1 && *in && *out;
+}
+
 bool mb_gcm_direct(IMB_MGR *mgr, struct atx_op *op)
 {
 	const struct mb_sess *ms = op->u.crypto.sess_priv;
