@@ -469,8 +469,11 @@ static unsigned long_run(struct mb_lane *lane)
 	L->n = 0;
 	if (n < ms->lone_max) {
 		/* One message alone: OpenSSL's CBC beats a pass with one lane filled. */
-		for (i = 0; i < n; i++)
-			atx_engine_complete(L->tx[i], soft_crypto_exec(ms->soft, 0, atx_tx_op(L->tx[i])));
+		for (i = 0; i < n; i++) {
+			struct atx_tx *tx = L->tx[i];
+
+			atx_engine_complete(tx, soft_crypto_exec(ms->soft, 0, atx_tx_op(tx)));
+		}
 		return n;
 	}
 	if (lane->injobs)
@@ -481,13 +484,14 @@ static unsigned long_run(struct mb_lane *lane)
 		for (i = 0, k = 0; i < n; i++) {
 			const struct atx_op *op = atx_tx_op(L->tx[i]);
 			IMB_JOB *job = &L->jobs[k];
+			size_t left = op->len - off;
 
 			if (op->len <= off || L->st[i])
 				continue;
 			*job = ((const struct mb_sess *)op->u.crypto.sess_priv)->tmpl;
 			job->src = L->in[i] + off;
 			job->dst = L->out[i] + off;
-			job->msg_len_to_cipher_in_bytes = op->len - off < MB_SEG ? op->len - off : MB_SEG;
+			job->msg_len_to_cipher_in_bytes = left < MB_SEG ? left : MB_SEG;
 			/* In place too, segment k - 1's ciphertext is final before burst k runs. */
 			job->iv = off ? L->out[i] + off - 16 : op->u.crypto.iv;
 			job->iv_len_in_bytes = 16;

@@ -1544,13 +1544,13 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 				v_ops[v][i] = peer_round(o, &r, vs->pmd, peer_ops, res->vs[v].note,
 							 sizeof(res->vs[v].note), &pret);
 				if (pret == -ENOENT) {
-					/* Asked for and not there: an error, as an unknown engine is. */
+					/* Asked for, not there: an error, as an unknown engine is. */
 					ret = pret;
 					snprintf(res->note, sizeof(res->note), "--versus %s: %s",
 						 vs->name, res->vs[v].note);
 					goto out_free;
 				}
-				/* The peer failed on this configuration: the row stands, the side says why. */
+				/* Failed on this configuration: the row stands, the side says why. */
 				if (v_ops[v][i] < 0)
 					vs_on[v] = false;
 				continue;

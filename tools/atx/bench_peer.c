@@ -107,7 +107,7 @@ int bench_peer_dpdk(const char *kind, const char *pmd, size_t bs, unsigned burst
 	}
 	pool = (unsigned long)(128ull << 20) / (seg + 512);
 	pool = pool > 8192 ? 8192 : pool;
-	/* Segmented AEAD and HMAC runs failed to start with 7943 16 KiB mbufs, and ran with 4000-6000. */
+	/* Segmented AEAD and HMAC runs failed to start with 7943 16 KiB mbufs, ran with 4000-6000. */
 	if (seg < bs && pool > 4096)
 		pool = 4096;
 	if (pool < 4ul * burst)
