@@ -4,6 +4,7 @@ verified outputs; bad workloads and options exit 2 with one line; `atx
 bench plot` turns JSON into PNG files.  Kept short (--seconds 0.1-0.2)."""
 import json
 import os
+import statistics
 import subprocess
 
 import pytest
@@ -17,8 +18,28 @@ def bench(atx_bin, *args, timeout=60):
                           timeout=timeout)
 
 
-def bench_json(atx_bin, *args):
-    r = bench(atx_bin, "--json", "--no-peers", "--rounds", "2", *args)
+def check_rounds(row, n):
+    """Every round as run: the figures are their median and their best."""
+    for key, med, best in (("round_gbps", "gbps", "best_gbps"),
+                           ("baseline_round_gbps", "baseline_gbps", "baseline_best_gbps")):
+        rounds = row[key]
+        assert len(rounds) == n and min(rounds) > 0, (key, rounds)
+        assert row[med] == pytest.approx(statistics.median(rounds), rel=1e-3, abs=1e-4)
+        assert row[best] == pytest.approx(max(rounds), rel=1e-3, abs=1e-4)
+    assert row["best_ratio_to_baseline"] == pytest.approx(
+        row["best_gbps"] / row["baseline_best_gbps"], abs=2e-3)
+    for v in row.get("versus", []):
+        if "gbps" in v:
+            assert len(v["round_gbps"]) == n
+            assert v["gbps"] == pytest.approx(statistics.median(v["round_gbps"]), rel=1e-3,
+                                              abs=1e-4)
+            assert v["best_gbps"] == pytest.approx(max(v["round_gbps"]), rel=1e-3, abs=1e-4)
+            assert v["best_ratio"] == pytest.approx(row["best_gbps"] / v["best_gbps"],
+                                                    rel=2e-3)
+
+
+def bench_json(atx_bin, *args, rounds=2):
+    r = bench(atx_bin, "--json", "--no-peers", "--rounds", str(rounds), *args)
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert isinstance(rows, list) and rows
@@ -29,6 +50,7 @@ def bench_json(atx_bin, *args):
         assert row["gbps"] > 0 and row["baseline_gbps"] > 0 and row["ops_per_s"] > 0
         assert row["p99_us"] >= row["p50_us"] > 0
         assert abs(row["ratio_to_baseline"] - row["gbps"] / row["baseline_gbps"]) < 0.01
+        check_rounds(row, rounds)
     return rows
 
 
@@ -191,7 +213,7 @@ def test_versus_is_a_third_interleaved_side(atx_bin):
     """--versus ENGINE runs the same atx chains with their sessions on
     ENGINE in the same rounds; the row's ratio over it is ops / its ops."""
     rows = bench_json(atx_bin, "--ops", "400", "-w", "cbc-enc", "-w", "crc32c,copy",
-                      "-e", "auto", "-q", "8", "--versus", "soft")
+                      "-e", "auto", "-q", "8", "--versus", "soft", rounds=3)
     cbc, mem = rows
     [v] = cbc["versus"]
     assert v["engine"] == "soft" and v["ops_per_s"] > 0 and v["gbps"] > 0
@@ -242,6 +264,8 @@ def test_versus_dpdk_runs_the_peer_in_every_round_on_our_cpu(atx_bin, tmp_path):
     [v] = cbc["versus"]
     assert v["engine"] == "dpdk:aesni_mb" and v["cpu"] == cpu and v["note"] == "out of place"
     assert v["ops_per_s"] == 250000                       # 0.2500 MOps
+    assert v["round_gbps"] == [1.024] * 3                 # 250000 x 4096 B, every round
+    check_rounds(cbc, 3)
     assert v["ratio"] == pytest.approx(cbc["ops_per_s"] / 250000, rel=2e-3)
     [vc] = copy["versus"]
     assert "ratio" not in vc and "no matching dpdk test" in vc["note"]

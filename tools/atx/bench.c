@@ -345,8 +345,16 @@ struct bench_result {
 	bool ran;               /* measured and verified: peers may run beside it */
 	char note[160];
 	double ops, base_ops, ratio, overhead_ns, p50, p99, p999, cpu_ns, base_cpu_ns;
+	double best, base_best;         /* the fastest round of each (ops/s) */
+	/*
+	 * Every round's rate, in the order run: atx's rounds, then the
+	 * baseline's, then each versus side's (0: that side did not run).
+	 */
+	double *rounds;
+	unsigned nrounds;
 	struct {
 		double ops, ratio;      /* its rate, and ops / its ops (0: not run) */
+		double best;            /* its fastest round */
 		char note[96];          /* why it did not run, or how it ran */
 	} vs[MAX_VS];
 	int cpu;                /* where the loop thread ran its last round (-1: not pinned) */
@@ -1578,13 +1586,28 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 					 : "verification could not run");
 		goto out_free;
 	}
+	/* Every round as run, for the reader who wants the spread (medians sort). */
+	res->rounds = calloc((size_t)(2 + o->nvs) * o->rounds, sizeof(double));
+	if (res->rounds) {
+		res->nrounds = o->rounds;
+		memcpy(res->rounds, a_ops, o->rounds * sizeof(double));
+		memcpy(res->rounds + o->rounds, b_ops, o->rounds * sizeof(double));
+		for (v = 0; v < o->nvs; v++)
+			if (vs_on[v])
+				memcpy(res->rounds + (2 + v) * o->rounds, v_ops[v],
+				       o->rounds * sizeof(double));
+	}
 	res->ops = median(a_ops, o->rounds);
 	res->base_ops = median(b_ops, o->rounds);
+	/* Sorted now: the last is the fastest round. */
+	res->best = a_ops[o->rounds - 1];
+	res->base_best = b_ops[o->rounds - 1];
 	res->ratio = res->ops / res->base_ops;
 	for (v = 0; v < o->nvs; v++)
 		if (vs_on[v]) {
 			res->vs[v].ops = median(v_ops[v], o->rounds);
 			res->vs[v].ratio = res->ops / res->vs[v].ops;
+			res->vs[v].best = v_ops[v][o->rounds - 1];
 		}
 	if (pinned)
 		res->cpu = sched_getcpu();
@@ -1709,6 +1732,17 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* `, "KEY": [GB/s of each round]` from @ops (ops/s, @n rounds). */
+static void json_rounds(FILE *f, const char *key, const double *ops, unsigned n, double gb)
+{
+	unsigned i;
+
+	fprintf(f, ", \"%s\": [", key);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%.4f", i ? ", " : "", ops[i] * gb);
+	fprintf(f, "]");
+}
+
 static void print_json(FILE *f, const struct bench_opts *o, struct bench_result *res, unsigned n)
 {
 	unsigned i, j, k;
@@ -1742,6 +1776,14 @@ static void print_json(FILE *f, const struct bench_opts *o, struct bench_result 
 				"\"baseline_cpu_ns_per_op\": %.0f",
 				r->ops * gb, r->ops, r->base_ops * gb, r->base_ops, r->ratio,
 				r->overhead_ns, r->p50, r->p99, r->p999, r->cpu_ns, r->base_cpu_ns);
+			fprintf(f, ", \"best_gbps\": %.4f, \"baseline_best_gbps\": %.4f, "
+				"\"best_ratio_to_baseline\": %.3f", r->best * gb, r->base_best * gb,
+				r->best / r->base_best);
+			if (r->rounds) {
+				json_rounds(f, "round_gbps", r->rounds, r->nrounds, gb);
+				json_rounds(f, "baseline_round_gbps", r->rounds + r->nrounds,
+					    r->nrounds, gb);
+			}
 			if (o->mhz > 0)
 				fprintf(f, ", \"cycles_per_op\": %.0f", r->cpu_ns * o->mhz / 1e3);
 			if (r->cpu >= 0)
@@ -1751,9 +1793,16 @@ static void print_json(FILE *f, const struct bench_opts *o, struct bench_result 
 					continue;
 				fprintf(f, "%s{\"engine\": ", k++ ? ", " : ", \"versus\": [");
 				json_str(f, o->vs[j].name);
-				if (r->vs[j].ops > 0)
-					fprintf(f, ", \"gbps\": %.4f, \"ops_per_s\": %.0f, \"ratio\": %.3f",
-						r->vs[j].ops * gb, r->vs[j].ops, r->vs[j].ratio);
+				if (r->vs[j].ops > 0) {
+					fprintf(f, ", \"gbps\": %.4f, \"ops_per_s\": %.0f, \"ratio\": %.3f, "
+						"\"best_gbps\": %.4f, \"best_ratio\": %.3f",
+						r->vs[j].ops * gb, r->vs[j].ops, r->vs[j].ratio,
+						r->vs[j].best * gb, r->best / r->vs[j].best);
+					if (r->rounds)
+						json_rounds(f, "round_gbps",
+							    r->rounds + (2 + j) * r->nrounds,
+							    r->nrounds, gb);
+				}
 				if (o->vs[j].pmd && r->vs[j].ops > 0)
 					fprintf(f, ", \"cpu\": %d", o->cpu);
 				if (r->vs[j].note[0]) {
@@ -1842,12 +1891,13 @@ static void print_table(const struct bench_opts *o, struct bench_result *res, un
 
 			if (r->vs[j].ops > 0 && o->vs[j].pmd)
 				printf("%-28s   versus %s, interleaved, worker lcore on CPU %d as atx: "
-				       "%.3f GB/s%s%s; this row / %s = %.2fx\n", "", name, o->cpu,
-				       r->vs[j].ops * gb, r->vs[j].note[0] ? ", " : "", r->vs[j].note,
-				       name, r->vs[j].ratio);
+				       "%.3f GB/s%s%s; this row / %s = %.2fx (fastest rounds %.2fx)\n", "",
+				       name, o->cpu, r->vs[j].ops * gb, r->vs[j].note[0] ? ", " : "",
+				       r->vs[j].note, name, r->vs[j].ratio, r->best / r->vs[j].best);
 			else if (r->vs[j].ops > 0)
-				printf("%-28s   versus %s, interleaved: %.3f GB/s; this row / %s = %.2fx\n",
-				       "", name, r->vs[j].ops * gb, name, r->vs[j].ratio);
+				printf("%-28s   versus %s, interleaved: %.3f GB/s; this row / %s = %.2fx "
+				       "(fastest rounds %.2fx)\n", "", name, r->vs[j].ops * gb, name,
+				       r->vs[j].ratio, r->best / r->vs[j].best);
 			else if (r->vs[j].note[0])
 				printf("%-28s   versus %s: %s\n", "", name, r->vs[j].note);
 		}
@@ -2499,6 +2549,8 @@ out:
 	free(wls);
 	free(engs);
 	free(cfgs);
+	for (i = 0; res && i < ncfg; i++)
+		free(res[i].rounds);
 	free(res);
 	return ret;
 }
