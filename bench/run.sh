@@ -3,8 +3,8 @@
 # bench/run.sh BUILD_DIR - `make bench`: the standard set of `atx bench`,
 # recorded in bench/results/: latest.json (one object per configuration),
 # latest.txt (the table), machine.txt (what it ran on, the load average
-# before and after), image.txt (`atx image bench`) and the PNG charts of
-# `atx bench plot`.
+# before and after), race.txt/race.json (mb against soft and DPDK),
+# image.txt (`atx image bench`) and the PNG charts of `atx bench plot`.
 set -eu
 O=${1:-build/release}
 R=bench/results
@@ -52,6 +52,20 @@ PY
 	wait "$VC" 2>/dev/null || true
 	rm -rf "$D" "$R/virtio.json.tmp" "$R/virtio.txt.tmp"
 fi
+# The multi-buffer issue's race: AES-128-CBC encrypt, 4 KiB, depth 64 on
+# mb against the software engine and, when installed, DPDK's aesni_mb PMD
+# in the same rounds on the same CPU; 15 rounds, each side's median and
+# fastest round (bench/README.md, "Noise").
+VS=soft
+command -v dpdk-test-crypto-perf >/dev/null 2>&1 && VS=soft,dpdk:aesni_mb
+if "$O/atx" bench -w cbc-enc -e mb -q 64 --no-peers --seconds 6 --rounds 15 --versus "$VS" \
+	--json-out "$R/race.json.tmp" > "$R/race.txt.tmp"; then
+	mv -f "$R/race.json.tmp" "$R/race.json"
+	mv -f "$R/race.txt.tmp" "$R/race.txt"
+else
+	echo "bench/run.sh: the mb race failed; kept out of the results" >&2
+	rm -f "$R/race.json.tmp" "$R/race.txt.tmp"
+fi
 # atx image encrypt against hand-written loops on the same bytes (issue 7's
 # speed question): 256 MiB in /dev/shm, rounds interleaved.
 "$O/atx" image bench --size 256 --rounds 3 > "$R/image.txt.tmp" || echo "bench/run.sh: atx image bench failed" >&2
@@ -60,5 +74,5 @@ mv -f "$R/latest.json.tmp" "$R/latest.json"
 mv -f "$R/latest.txt.tmp" "$R/latest.txt"
 mv -f "$R/machine.txt.tmp" "$R/machine.txt"
 [ -s "$R/image.txt.tmp" ] && mv -f "$R/image.txt.tmp" "$R/image.txt" || rm -f "$R/image.txt.tmp"
-cat "$R/machine.txt" "$R/latest.txt" "$R/image.txt" 2>/dev/null
+cat "$R/machine.txt" "$R/latest.txt" "$R/race.txt" "$R/image.txt" 2>/dev/null
 "$O/atx" bench plot "$R/latest.json" -o "$R"
