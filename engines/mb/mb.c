@@ -6,14 +6,17 @@
  * Serial modes such as CBC encryption cannot use the width of a SIMD
  * unit for one buffer, but can for several independent ones: the
  * library's manager interleaves up to 8/16 jobs in lanes.  So submit()
- * only queues; poll() hands everything queued to the manager at once
+ * never runs anything; poll() hands everything queued to the manager at once
  * (the manager starts work when its lanes are full) and, once nothing
  * more is queued, flushes so a lone request does not wait for company.
  *
  * Requests that the library's synchronous burst API takes (AES-CBC and
- * AES-CTR alone, HMAC-SHA*, flat buffers) skip the job API: poll()
- * gathers them per burst class into an array of jobs copied from the
- * session's template and runs each array in one IMB_SUBMIT_CIPHER_BURST
+ * AES-CTR alone, HMAC-SHA*, flat buffers) skip the job API: they are
+ * gathered per burst class into an array of jobs copied from the
+ * session's template -- by submit() itself when nothing is queued ahead
+ * and the group has room (the descriptor's lines are in cache then, and
+ * poll() need not walk it again), else by poll() -- and poll() runs each
+ * array in one IMB_SUBMIT_CIPHER_BURST
  * or IMB_SUBMIT_HASH_BURST call, which feeds the lane managers directly
  * (no per-job dispatch, no job ring, no GET_COMPLETED/FLUSH round trips)
  * and returns with every job done.  AES-GCM encryption of flat requests
@@ -357,22 +360,6 @@ static void mb_free_session(struct atx_engine *e, void *priv)
 
 /* ---- fast path ---- */
 
-static int mb_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
-{
-	struct mb_lane *lane = atx_chan_priv(chan);
-	struct atx_op *op = atx_tx_op(tx);
-
-	/* Queue only: the batch goes to the manager when the loop polls. */
-	op->eng[0] = 0;
-	if (lane->tail)
-		atx_tx_op(lane->tail)->eng[0] = (uintptr_t)tx;
-	else
-		lane->head = tx;
-	lane->tail = tx;
-	lane->nqueued++;
-	return 0;
-}
-
 /*
  * The manager returns jobs in order and only one descriptor owns each,
  * so a status is all there is to hand back: atx_engine_complete records
@@ -433,6 +420,17 @@ static unsigned group_run(struct mb_lane *lane, struct mb_group *g)
 	const struct mb_sess *ms = g->ms;
 	unsigned i, n = g->n, done = 0;
 
+	if (n < ms->lone_max && !lane->injobs) {
+		/* Prepared at submit, and alone after all: OpenSSL is faster for a few (mb.h). */
+		for (i = 0; i < n; i++) {
+			struct atx_op *op = atx_tx_op(g->tx[i]);
+			const struct mb_sess *m = op->u.crypto.sess_priv;
+
+			atx_engine_complete(g->tx[i], soft_crypto_exec(m->soft, 0, op));
+		}
+		g->n = 0;
+		return n;
+	}
 	if (lane->injobs)
 		done = lane_flush(lane);
 	if (burst_submit(lane->mgr, ms, g->jobs, n) != n) {
@@ -579,6 +577,73 @@ static struct mb_group *group_get(struct mb_lane *lane, uint32_t cls, unsigned *
 	return empty;
 }
 
+/* The group gathering class @cls if one is open or empty, without running any; else NULL. */
+static struct mb_group *group_find(struct mb_lane *lane, uint32_t cls)
+{
+	struct mb_group *g = lane->last, *empty = NULL;
+	unsigned i;
+
+	if (g->n && g->cls == cls)
+		return g;
+	for (i = 0; i < MB_GROUPS; i++) {
+		g = &lane->groups[i];
+		if (g->n && g->cls == cls)
+			return g;
+		if (!g->n && !empty)
+			empty = g;
+	}
+	if (empty) {
+		empty->cls = cls;
+		lane->last = empty;
+	}
+	return empty;
+}
+
+/*
+ * Put @tx into its burst group now, while its lines are in cache, when
+ * nothing is queued ahead of it (order), its group has room (nothing
+ * runs here: the work starts when the loop polls) and the burst API
+ * takes it.  false: queue it for mb_poll.
+ */
+static bool group_add_now(struct mb_lane *lane, struct atx_tx *tx, struct atx_op *op)
+{
+	const struct mb_sess *ms = op->u.crypto.sess_priv;
+	struct mb_group *g;
+
+	if (lane->head || !ms->burst || op->fence)
+		return false;
+	g = group_find(lane, ms->burst_cls);
+	if (!g || g->n == MB_BURST)
+		return false;
+	if (!mb_burst_prep(&g->jobs[g->n], g->tag[g->n], op, g->tmpl_of[g->n] == ms)) {
+		g->tmpl_of[g->n] = NULL;
+		return false;
+	}
+	g->tmpl_of[g->n] = ms;
+	if (!g->n)
+		g->ms = ms;
+	g->tx[g->n++] = tx;
+	return true;
+}
+
+static int mb_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
+{
+	struct mb_lane *lane = atx_chan_priv(chan);
+	struct atx_op *op = atx_tx_op(tx);
+
+	if (group_add_now(lane, tx, op))
+		return 0;
+	/* Queue only: the batch goes to the manager when the loop polls. */
+	op->eng[0] = 0;
+	if (lane->tail)
+		atx_tx_op(lane->tail)->eng[0] = (uintptr_t)tx;
+	else
+		lane->head = tx;
+	lane->tail = tx;
+	lane->nqueued++;
+	return 0;
+}
+
 static struct atx_tx *lane_pop(struct mb_lane *lane)
 {
 	struct atx_tx *tx = lane->head;
@@ -643,8 +708,11 @@ static int mb_poll(struct atx_chan *chan, unsigned budget)
 		}
 		if (ms->burst) {
 			struct mb_group *g = group_get(lane, ms->burst_cls, &n);
+			bool ok;
 
-			bool ok = mb_burst_prep(&g->jobs[g->n], g->tag[g->n], op,
+			if (g->n == MB_BURST)   /* filled at submit (group_add_now) */
+				n += group_run(lane, g);
+			ok = mb_burst_prep(&g->jobs[g->n], g->tag[g->n], op,
 						g->tmpl_of[g->n] == ms);
 
 			g->tmpl_of[g->n] = ok ? ms : NULL;
