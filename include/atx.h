@@ -485,6 +485,30 @@ struct atx_step {
 struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
 			 const struct atx_submit *submit);
 
+/*
+ * atx_burst - submit @n independent steps in one call (DPDK's
+ * enqueue_burst): each becomes its own descriptor, exactly as if it were
+ * submitted by the call of the same name with @submit, except that step
+ * i's callback gets @cb_args[i] (when @cb_args is not NULL) instead of
+ * @submit->cb_arg.  @submit's dependencies apply to every step (fan-out);
+ * its channel, if any, takes them all.  When @txs is not NULL, txs[i]
+ * gets step i's handle; without it @submit must carry ATX_F_ACK, since
+ * nobody could ack handles nobody holds (EINVAL otherwise).
+ *
+ * The steps are queued in order.  Returns how many were queued: @n, or
+ * fewer when step [return value] could not be, with errno saying why
+ * (EAGAIN: the pool ran out; EINVAL: a bad step; as for the single
+ * operations); a negative errno when not even the first was.  Those
+ * queued run and call back whatever happened to the rest.
+ *
+ * What it saves over @n single calls is per-call work: the calls and
+ * their arguments, and the session checks of a step that has the same
+ * session, operation and lengths as the step before it.  The descriptors
+ * are the same as the single calls' and complete the same way.
+ */
+int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
+	      const struct atx_submit *submit, void *const *cb_args, struct atx_tx **txs);
+
 /* ------------------------------------------------------------------ */
 /* Running                                                            */
 /* ------------------------------------------------------------------ */

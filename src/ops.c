@@ -740,3 +740,180 @@ struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsi
 	head->flags |= TXF_SEQ;
 	return atx__tx_submit(ctx, head, sub, caps | ATX_CAP_SEQ, eng);
 }
+
+/* ---- bursts (atx_burst) ---- */
+
+/*
+ * The general case: each step through the single-operation path, which
+ * links it below @sub's dependencies or pins it to @sub's channel.
+ */
+static unsigned burst_each(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
+			   const struct atx_submit *sub, void *const *cb_args,
+			   struct atx_tx **txs)
+{
+	struct atx_submit one = *sub;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct atx_tx *t;
+
+		if (cb_args)
+			one.cb_arg = cb_args[i];
+		t = atx_chain(ctx, &steps[i], 1, &one);
+		if (!t)
+			break;
+		if (txs)
+			txs[i] = t;
+	}
+	return i;
+}
+
+/*
+ * Pin @sub's parents for the length of a burst: the first step's
+ * implicit ack would otherwise recycle a parent that had already
+ * completed, and the next step would find its handle stale.
+ */
+static int burst_hold(struct atx_ctx *ctx, const struct atx_submit *sub, struct atx_tx **p,
+		      unsigned *np)
+{
+	unsigned i;
+	int err;
+
+	*np = 0;
+	if (sub->depend_tx) {
+		p[0] = atx__resolve_in(ctx, sub->depend_tx, &err);
+		if (!p[0])
+			return -err;
+		*np = 1;
+	}
+	if (sub->ndeps > 15 || (sub->ndeps && !sub->deps))
+		return -EINVAL;
+	for (i = 0; i < sub->ndeps; i++) {
+		p[*np] = atx__resolve_in(ctx, sub->deps[i], &err);
+		if (!p[*np])
+			return -err;
+		(*np)++;
+	}
+	for (i = 0; i < *np; i++)
+		p[i]->holds++;
+	return 0;
+}
+
+/*
+ * Would step_fill() pass @st, given that it passed @prev on the same
+ * session?  Its rules depend on the session (unchanged within a call),
+ * the operation, the lengths and which pointers are present.  Buffers
+ * present means passed; absent ones take step_fill for its verdict.
+ */
+static inline bool step_same_shape(const struct atx_step *st, const struct atx_step *prev)
+{
+	return st->op == prev->op && st->len == prev->len && st->iv_len == prev->iv_len &&
+	       st->aad_len == prev->aad_len && !st->iv == !prev->iv && st->src &&
+	       (st->op == ATX_STEP_DIGEST || st->dst) && (st->op == ATX_STEP_CIPHER || st->out) &&
+	       (!st->aad_len || st->aad);
+}
+
+/* step_fill()'s crypto fill, for a step step_same_shape() vouched for. */
+static inline __attribute__((always_inline)) void
+crypto_step_fill(struct atx_tx *tx, struct atx_session *s, const struct atx_step *st)
+{
+	tx->op.opcode = s->opc;
+	tx->op.len = st->len;
+	switch (st->op) {
+	case ATX_STEP_CIPHER:
+		crypto_flat_fill(tx, s, st->dst, st->src, st->len, st->iv, st->iv ? s->iv_len : 0,
+				 NULL, 0, NULL);
+		break;
+	case ATX_STEP_DIGEST:
+		crypto_flat_fill(tx, s, NULL, st->src, st->len, NULL, 0, NULL, 0, st->out);
+		break;
+	default:
+		crypto_flat_fill(tx, s, st->dst, st->src, st->len, st->iv, st->iv_len, st->aad,
+				 st->aad_len, st->out);
+		break;
+	}
+}
+
+int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
+	      const struct atx_submit *sub, void *const *cb_args, struct atx_tx **txs)
+{
+	const struct atx_step *pst = NULL;      /* the last crypto step step_fill passed */
+	struct atx_session *ps = NULL;          /* its session */
+	unsigned i;
+	int err = 0;
+
+	if (unlikely(!ctx || (n && !steps)))
+		return -EINVAL;
+	/* Handles nobody holds and nobody acks would never go back to the pool. */
+	if (unlikely(!txs && !(sub && (sub->flags & ATX_F_ACK))))
+		return -EINVAL;
+	if (unlikely(sub && (sub->depend_tx || sub->ndeps || sub->chan))) {
+		struct atx_tx *p[16];
+		unsigned np;
+
+		err = burst_hold(ctx, sub, p, &np);
+		if (err < 0)
+			return err;
+		i = burst_each(ctx, steps, n, sub, cb_args, txs);
+		err = errno;
+		while (np--) {
+			p[np]->holds--;
+			atx__tx_maybe_recycle(ctx, p[np]);
+		}
+		if (i < n) {
+			if (i == 0)
+				return -err;
+			errno = err;
+		}
+		return (int)i;
+	}
+	/* No parent, no pinned channel: each step as atx_chain() of one would queue it. */
+	for (i = 0; i < n; i++) {
+		const struct atx_step *st = &steps[i];
+		struct atx_session *s = st->sess;
+		struct atx_tx *tx = atx__tx_alloc(ctx, sub);
+		struct atx_chan *chan;
+		uint32_t cap;
+		int ret = 0;
+
+		if (unlikely(!tx)) {
+			err = EAGAIN;
+			break;
+		}
+		if (cb_args)
+			tx->cb_arg = cb_args[i];
+		if (s && s == ps && step_same_shape(st, pst)) {
+			/* Checked with the step before: only its buffers are new. */
+			crypto_step_fill(tx, s, st);
+			cap = s->cap;
+		} else {
+			ret = step_fill(ctx, tx, st, &cap, &s);
+			if (ret == 0 && s) {
+				ps = s;
+				pst = st;
+			}
+		}
+		if (likely(ret == 0)) {
+			chan = atx__chan_pick_cached(ctx, cap, s ? s->eng : NULL);
+			if (unlikely(!chan))
+				ret = -EOPNOTSUPP;
+		}
+		if (unlikely(ret < 0)) {
+			atx__tx_abort(ctx, tx);
+			err = -ret;
+			break;
+		}
+		step_hold(tx, s);
+		tx->chan = chan;
+		ctx->outstanding++;
+		if (txs)
+			txs[i] = atx__handle(tx);
+		atx__chan_ready(ctx, chan, tx);
+	}
+	if (i < n) {
+		if (i == 0)
+			return -err;
+		errno = err;
+	}
+	return (int)i;
+}
