@@ -64,6 +64,10 @@ def bench_json(atx_bin, *args, rounds=2):
     "read,xts-dec,crc32c",
     "chain:xts-enc,crc32c,copy",
     "chain:cbc-enc,hmac-sha256,crc32c",
+    "burst:xts-enc",
+    "burst:hmac-sha256",
+    "burst:gcm-enc",
+    "burst:crc32c",
 ])
 def test_workloads_verified_json(atx_bin, tmp_path, workload):
     rows = bench_json(atx_bin, "--seconds", "0.1", "-w", workload, "-q", "8",
@@ -92,9 +96,17 @@ def test_op_count(atx_bin):
     assert rows[0]["workload"] == "crc32c,copy"
 
 
-def test_mb_engine_when_present(atx_bin):
+@pytest.mark.parametrize("ops", ["10", "100"])
+def test_burst_op_count(atx_bin, ops):
+    """burst: restarts only as many chains as the round has left, also fewer than -q."""
+    rows = bench_json(atx_bin, "--ops", ops, "-w", "burst:copy", "-q", "64")
+    assert rows[0]["workload"] == "burst:copy" and rows[0]["verified"]
+
+
+@pytest.mark.parametrize("workload", ["cbc-enc", "burst:cbc-enc"])
+def test_mb_engine_when_present(atx_bin, workload):
     r = bench(atx_bin, "--json", "--no-peers", "--rounds", "1", "--seconds", "0.1",
-              "-w", "cbc-enc", "-e", "mb", "-q", "8")
+              "-w", workload, "-e", "mb", "-q", "8")
     if r.returncode == 2 and "not available" in r.stderr:
         pytest.skip("no mb engine on this CPU")
     assert r.returncode == 0, r.stderr
@@ -126,6 +138,8 @@ def test_table_output(atx_bin):
     (["-w", "chain:copy,write"], "linear list"),
     (["-w", "chain:copy,{crc32c|copy}"], "linear list"),
     (["-w", "chain:" + ",".join(["copy"] * 9)], "at most 8 steps"),
+    (["-w", "burst:xts-enc,crc32c"], "a burst: workload is one"),
+    (["-w", "burst:write"], "a burst: workload is one"),
     (["stray"], "unexpected argument"),
     (["-e", "virtio:/nonexistent/atx-bench.sock", "--seconds", "0.1"], "cannot attach"),
 ])

@@ -92,6 +92,7 @@ struct workload {
 	unsigned nbuf;          /* buffers per slot, buffer 0 = the input */
 	bool uses_file_in, uses_file_out, raid;
 	bool chain;             /* "chain:...": submitted as one atx_chain() call per chain */
+	bool burst;             /* "burst:...": one step, restarted in atx_burst() calls */
 	unsigned width;         /* strips counted as payload (RAID: the stripe's data strips) */
 };
 
@@ -226,11 +227,19 @@ static int workload_parse(const char *text, struct workload *w, char *err, size_
 	if (!strncmp(s, "chain:", 6)) {
 		w->chain = true;
 		s += 6;
+	} else if (!strncmp(s, "burst:", 6)) {
+		w->burst = true;
+		s += 6;
 	}
 	if (parse_seq(w, &s, &cur, err, errlen))
 		return -1;
 	if (*s) {
 		snprintf(err, errlen, "workload '%s': unexpected '%c'", text, *s);
+		return -1;
+	}
+	if (w->burst && (w->nn != 1 || w->n[0].kind >= K_WRITE)) {
+		snprintf(err, errlen, "workload '%s': a burst: workload is one xts-enc, xts-dec, "
+			 "cbc-enc, gcm-enc, hmac-sha256, crc32c or copy step", text);
 		return -1;
 	}
 	if (w->chain) {
@@ -419,6 +428,8 @@ struct slot {
 	bool ran;               /* a chain ran on this slot (op-count mode may leave some idle) */
 	uint64_t t0;            /* submit time when sampled */
 	struct bench_run *run;
+	struct atx_step step;   /* burst: its one step, built once (but the session); IV in iv */
+	uint8_t iv[16];
 };
 
 /* ---- the hand-written baseline: OpenSSL + ISA-L + libc, no atx ---- */
@@ -768,6 +779,10 @@ struct bench_run {
 	int err;
 	double *lat;            /* sampled chain latencies (us) */
 	size_t nlat, maxlat;
+	/* burst: workloads */
+	void **ready;           /* slots (struct slot *) whose chain completed, to start again */
+	unsigned nready;
+	struct atx_step *bsteps;
 };
 
 static int submit_chain(struct bench_run *r, struct slot *s);
@@ -805,7 +820,9 @@ static void chain_done(struct atx_tx *tx, int status, void *arg)
 	} else if (!r->stop && (r->done & 255) == 0 && now_ns() >= r->deadline) {
 		r->stop = true;
 	}
-	if (!r->stop) {
+	if (r->w->burst) {
+		r->ready[r->nready++] = s;
+	} else if (!r->stop) {
 		int ret = submit_chain(r, s);
 
 		if (ret < 0) {
@@ -815,56 +832,56 @@ static void chain_done(struct atx_tx *tx, int status, void *arg)
 	}
 }
 
+/* Step @i of slot @s's chain as plain data (chain: and burst: workloads). */
+static void step_of(const struct bench_run *r, struct slot *s, unsigned i, const uint8_t *iv,
+		    struct atx_step *st)
+{
+	const struct node *n = &r->w->n[i];
+	void *in = s->buf[n->in];
+	void *out = n->out >= 0 ? s->buf[n->out] : NULL;
+
+	switch (n->kind) {
+	case K_XTS_ENC:
+	case K_XTS_DEC:
+	case K_CBC_ENC:
+		*st = (struct atx_step){ .op = ATX_STEP_CIPHER, .sess = r->sess[n->kind],
+					 .dst = out, .src = in, .len = r->bs, .iv = iv };
+		break;
+	case K_GCM_ENC:
+		*st = (struct atx_step){ .op = ATX_STEP_AEAD, .sess = r->sess[n->kind], .dst = out,
+					 .src = in, .len = r->bs, .iv = iv, .iv_len = 12,
+					 .out = s->tag[i] };
+		break;
+	case K_HMAC:
+		*st = (struct atx_step){ .op = ATX_STEP_DIGEST, .sess = r->sess[n->kind],
+					 .src = in, .len = r->bs, .out = s->mac[i] };
+		break;
+	case K_CRC:
+		*st = (struct atx_step){ .op = ATX_STEP_CRC32C, .src = in, .len = r->bs,
+					 .out = &s->crc[i] };
+		break;
+	default: /* K_COPY: workload_parse admits nothing else */
+		*st = (struct atx_step){ .op = ATX_STEP_MEMCPY, .dst = out, .src = in,
+					 .len = r->bs };
+		break;
+	}
+}
+
 /* A "chain:" workload: the same steps as plain data, in one atx_chain() call. */
 static int submit_linked(struct bench_run *r, struct slot *s, const uint8_t *iv)
 {
-	const struct workload *w = r->w;
 	struct atx_step st[ATX_CHAIN_MAX];
 	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = chain_done, .cb_arg = s };
 	unsigned i;
 
-	for (i = 0; i < w->nn; i++) {
-		const struct node *n = &w->n[i];
-		void *in = s->buf[n->in];
-		void *out = n->out >= 0 ? s->buf[n->out] : NULL;
-
-		switch (n->kind) {
-		case K_XTS_ENC:
-		case K_XTS_DEC:
-		case K_CBC_ENC:
-			st[i] = (struct atx_step){ .op = ATX_STEP_CIPHER, .sess = r->sess[n->kind],
-						   .dst = out, .src = in, .len = r->bs, .iv = iv };
-			break;
-		case K_GCM_ENC:
-			st[i] = (struct atx_step){ .op = ATX_STEP_AEAD, .sess = r->sess[n->kind],
-						   .dst = out, .src = in, .len = r->bs, .iv = iv,
-						   .iv_len = 12, .out = s->tag[i] };
-			break;
-		case K_HMAC:
-			st[i] = (struct atx_step){ .op = ATX_STEP_DIGEST, .sess = r->sess[n->kind],
-						   .src = in, .len = r->bs, .out = s->mac[i] };
-			break;
-		case K_CRC:
-			st[i] = (struct atx_step){ .op = ATX_STEP_CRC32C, .src = in, .len = r->bs,
-						   .out = &s->crc[i] };
-			break;
-		default: /* K_COPY: workload_parse admits nothing else */
-			st[i] = (struct atx_step){ .op = ATX_STEP_MEMCPY, .dst = out, .src = in,
-						   .len = r->bs };
-			break;
-		}
-	}
-	return atx_chain(r->ctx, st, w->nn, &sub) ? 0 : -errno;
+	for (i = 0; i < r->w->nn; i++)
+		step_of(r, s, i, iv, &st[i]);
+	return atx_chain(r->ctx, st, r->w->nn, &sub) ? 0 : -errno;
 }
 
-static int submit_chain(struct bench_run *r, struct slot *s)
+/* The bookkeeping of a chain about to start on @s: its block number, a latency sample. */
+static void chain_start(struct bench_run *r, struct slot *s)
 {
-	const struct workload *w = r->w;
-	size_t bs = r->bs;
-	struct atx_tx *tx[MAX_NODES];
-	uint8_t iv[16];
-	unsigned i;
-
 	s->blk = r->next_blk++;
 	s->ran = true;
 	/*
@@ -875,6 +892,47 @@ static int submit_chain(struct bench_run *r, struct slot *s)
 	 * deadline check every 32 completions), at 1 in 64 ~1 ns.
 	 */
 	s->t0 = (s->blk & (LAT_EVERY - 1)) == 0 ? now_ns() : 0;
+}
+
+/*
+ * A "burst:" workload: the slots whose chain completed since the last
+ * burst (r->ready) start their next one together, in one atx_burst()
+ * call, the way a DPDK application enqueues what it dequeued.
+ */
+static int submit_burst(struct bench_run *r)
+{
+	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = chain_done };
+	unsigned i, n = r->nready;
+	int ret;
+
+	if (r->target && r->next_blk + n > r->target)
+		n = r->target > r->next_blk ? (unsigned)(r->target - r->next_blk) : 0;
+	for (i = 0; i < n; i++) {
+		struct slot *s = (struct slot *)r->ready[i];
+
+		chain_start(r, s);
+		iv_of(s->blk, s->iv);
+		r->bsteps[i] = s->step;
+		r->bsteps[i].sess = r->sess[r->w->n[0].kind];   /* a --versus side swaps them */
+	}
+	r->nready = 0;
+	if (!n)
+		return 0;
+	ret = atx_burst(r->ctx, r->bsteps, n, &sub, (void *const *)r->ready, NULL);
+	if (ret < 0)
+		return ret;
+	return (unsigned)ret < n ? -errno : 0;
+}
+
+static int submit_chain(struct bench_run *r, struct slot *s)
+{
+	const struct workload *w = r->w;
+	size_t bs = r->bs;
+	struct atx_tx *tx[MAX_NODES];
+	uint8_t iv[16];
+	unsigned i;
+
+	chain_start(r, s);
 	iv_of(s->blk, iv);
 	if (w->chain)
 		return submit_linked(r, s, iv);
@@ -960,16 +1018,36 @@ static double atx_round(struct bench_run *r, uint64_t ns, uint64_t ops, double *
 	c0 = cpu_s();
 	t0 = now_ns();
 	r->deadline = t0 + ns;
-	for (i = 0; i < r->qd && !(ops && i >= ops); i++) {
-		ret = submit_chain(r, &r->slots[i]);
-		if (ret < 0) {
-			r->err = ret;
-			break;
+	if (r->w->burst) {
+		/* Start every slot in one burst, then each pass's completions in the next. */
+		for (i = 0; i < r->qd; i++)
+			r->ready[i] = &r->slots[i];
+		r->nready = r->qd;
+		while (!r->stop) {
+			ret = submit_burst(r);
+			if (ret >= 0)
+				ret = atx_run(r->ctx, ATX_RUN_ONCE);
+			if (ret == 0 && !r->nready)
+				break;  /* nothing in flight, nothing to start: never spin */
+			if (ret < 0) {
+				r->err = ret;
+				r->stop = true;
+			}
+		}
+		r->nready = 0;
+	} else {
+		for (i = 0; i < r->qd && !(ops && i >= ops); i++) {
+			ret = submit_chain(r, &r->slots[i]);
+			if (ret < 0) {
+				r->err = ret;
+				break;
+			}
 		}
 	}
 	ret = atx_run(r->ctx, ATX_RUN_DEFAULT);
 	if (ret < 0 && !r->err)
 		r->err = ret;
+	r->nready = 0;
 	t = now_ns();
 	*cpu = (cpu_s() - c0) / (double)(r->done ? r->done : 1);
 	return r->err ? -1.0 : (double)r->done * 1e9 / (double)(t - t0);
@@ -1474,6 +1552,8 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 		}
 	}
 	r.ivs = calloc(c->qd, sizeof(*r.ivs));
+	r.ready = calloc(c->qd, sizeof(*r.ready));
+	r.bsteps = calloc(c->qd, sizeof(*r.bsteps));
 	r.slots = slots_new(c->qd);
 	r.bslots = slots_new(c->qd);
 	a_ops = calloc(o->rounds, sizeof(double));
@@ -1486,7 +1566,7 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	r.maxlat = 1u << 20;
 	r.lat = calloc(r.maxlat, sizeof(double));
 	ret = -ENOMEM;
-	if (!r.ivs || !r.slots || !r.bslots || !a_ops || !b_ops || !a_cpu || !b_cpu || !r.lat)
+	if (!r.ivs || !r.ready || !r.bsteps || !r.slots || !r.bslots || !a_ops || !b_ops || !a_cpu || !b_cpu || !r.lat)
 		goto out_free;
 	for (v = 0; v < o->nvs; v++)
 		if (vs_on[v] && !v_ops[v])
@@ -1495,6 +1575,9 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 		if (slot_alloc(&r.slots[i], i, c->w, c->bs, &r) ||
 		    slot_alloc(&r.bslots[i], i, c->w, c->bs, &r))
 			goto out_free;
+	if (c->w->burst)
+		for (i = 0; i < c->qd; i++)
+			step_of(&r, &r.slots[i], 0, r.slots[i].iv, &r.slots[i].step);
 	if (c->w->uses_file_in || c->w->uses_file_out) {
 		r.fd_in = tmpfile_in(o->dir);
 		r.fd_out = tmpfile_in(o->dir);
@@ -1640,6 +1723,8 @@ out_free:
 			slot_free(&r.bslots[i]);
 	}
 	free(r.slots);
+	free(r.ready);
+	free(r.bsteps);
 	free(r.bslots);
 	free(r.ivs);
 	mbbase_fini(&mbb);
