@@ -22,27 +22,14 @@
 
 #include "atx.h"
 #include "fake_engine.h"
+#include "step_refs.h"
 
 static const uint8_t key[32] = {
 	0x60, 0x3d, 0xeb, 0x10, 0x15, 0xca, 0x71, 0xbe, 0x2b, 0x73, 0xae, 0xf0, 0x85, 0x7d, 0x77, 0x81,
 	0x1f, 0x35, 0x2c, 0x07, 0x3b, 0x61, 0x08, 0xd7, 0x2d, 0x98, 0x10, 0xa3, 0x09, 0x14, 0xdf, 0xf4,
 };
 
-struct hit {
-	int calls;
-	int status;
-};
-
-static void hit_cb(struct atx_tx *tx, int status, void *arg)
-{
-	struct hit *h = arg;
-
-	(void)tx;
-	h->calls++;
-	h->status = status;
-}
-
-static struct atx_ctx *ctx_new(unsigned lanes, unsigned pool, const char *engines)
+static struct atx_ctx *ctx_eng(unsigned lanes, unsigned pool, const char *engines)
 {
 	struct atx_ctx_opts o = { .size = sizeof(o), .soft_lanes = lanes, .pool_size = pool,
 				  .engines = engines };
@@ -52,47 +39,9 @@ static struct atx_ctx *ctx_new(unsigned lanes, unsigned pool, const char *engine
 	return ctx;
 }
 
-static struct atx_session *sess(struct atx_ctx *ctx, struct atx_session_params p)
-{
-	struct atx_session *s;
-
-	p.size = sizeof(p);
-	s = atx_session_new(ctx, &p);
-	assert_non_null(s);
-	return s;
-}
-
 static void cbc_ref(const uint8_t *iv, const uint8_t *in, uint8_t *out, size_t len)
 {
-	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-	int n1 = 0, n2 = 0;
-
-	assert_non_null(x);
-	assert_int_equal(EVP_EncryptInit_ex(x, EVP_aes_128_cbc(), NULL, key, iv), 1);
-	EVP_CIPHER_CTX_set_padding(x, 0);
-	assert_int_equal(EVP_EncryptUpdate(x, out, &n1, in, (int)len), 1);
-	assert_int_equal(EVP_EncryptFinal_ex(x, out + n1, &n2), 1);
-	assert_int_equal((size_t)(n1 + n2), len);
-	EVP_CIPHER_CTX_free(x);
-}
-
-static void gcm_ref(const uint8_t *iv, const uint8_t *in, uint8_t *out, size_t len,
-		    uint8_t tag[16])
-{
-	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-	int n = 0;
-
-	assert_non_null(x);
-	assert_int_equal(EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, iv), 1);
-	assert_int_equal(EVP_EncryptUpdate(x, out, &n, in, (int)len), 1);
-	assert_int_equal(EVP_EncryptFinal_ex(x, out + n, &n), 1);
-	assert_int_equal(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, 16, tag), 1);
-	EVP_CIPHER_CTX_free(x);
-}
-
-static uint32_t crc_ref(const void *p, size_t n, uint32_t seed)
-{
-	return ~crc32_iscsi((unsigned char *)p, (int)n, ~seed);
+	evp_ref(EVP_aes_128_cbc(), key, iv, 1, in, out, len);
 }
 
 /* ---- mixed bursts, every result against the libraries ---- */
@@ -106,7 +55,7 @@ struct item {
 	uint32_t crc;
 	size_t len;
 	int kind;
-	struct hit hit;
+	struct done hit;
 };
 
 /*
@@ -116,7 +65,7 @@ struct item {
  */
 static void mixed(unsigned lanes, const char *engines, const char *sess_engine, unsigned nb)
 {
-	struct atx_ctx *ctx = ctx_new(lanes, 0, engines);
+	struct atx_ctx *ctx = ctx_eng(lanes, 0, engines);
 	struct atx_session *cbc = sess(ctx, (struct atx_session_params){
 		.service = ATX_SVC_CIPHER, .cipher = ATX_CIPHER_AES_CBC, .dir = ATX_ENCRYPT,
 		.key = key, .key_len = 16, .engine = sess_engine });
@@ -129,7 +78,7 @@ static void mixed(unsigned lanes, const char *engines, const char *sess_engine, 
 	struct item *it = calloc(nb, sizeof(*it));
 	struct atx_step *st = calloc(nb, sizeof(*st));
 	void **args = calloc(nb, sizeof(*args));
-	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = hit_cb };
+	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = done_cb };
 	unsigned i, nfree = ctx->nfree, done;
 	int kind = 0;
 	size_t len = 16;
@@ -162,7 +111,7 @@ static void mixed(unsigned lanes, const char *engines, const char *sess_engine, 
 			st[i] = (struct atx_step){ .op = ATX_STEP_AEAD, .sess = gcm, .dst = t->out,
 						   .src = t->in, .len = len, .iv = t->iv,
 						   .iv_len = 12, .out = t->tag };
-			gcm_ref(t->iv, t->in, t->want, len, t->want_tag);
+			gcm_ref(EVP_aes_256_gcm(), key, t->iv, t->in, t->want, len, t->want_tag);
 			break;
 		case 2: {
 			unsigned hl = 32;
@@ -253,7 +202,7 @@ static void test_mixed_mb(void **state)
 
 static void test_handles(void **state)
 {
-	struct atx_ctx *ctx = ctx_new(0, 0, NULL);
+	struct atx_ctx *ctx = ctx_eng(0, 0, NULL);
 	uint8_t a[8][256], b[8][256];
 	struct atx_step st[8];
 	struct atx_tx *tx[8];
@@ -276,7 +225,7 @@ static void test_handles(void **state)
 	assert_int_equal(ctx->nfree, nfree);
 	/* ...and without handles nobody could ack them: refused. */
 	assert_int_equal(atx_burst(ctx, st, 8, NULL, NULL, NULL), -EINVAL);
-	assert_int_equal(atx_burst(ctx, st, 8, &(struct atx_submit){ .cb = hit_cb }, NULL, NULL),
+	assert_int_equal(atx_burst(ctx, st, 8, &(struct atx_submit){ .cb = done_cb }, NULL, NULL),
 			 -EINVAL);
 	assert_int_equal(atx_burst(NULL, st, 8, NULL, NULL, tx), -EINVAL);
 	assert_int_equal(atx_burst(ctx, NULL, 8, NULL, NULL, tx), -EINVAL);
@@ -288,15 +237,15 @@ static void test_handles(void **state)
 /* A bad step stops the burst there: the steps before it run, none after it. */
 static void test_bad_step_midway(void **state)
 {
-	struct atx_ctx *ctx = ctx_new(0, 0, NULL);
+	struct atx_ctx *ctx = ctx_eng(0, 0, NULL);
 	struct atx_session *cbc = sess(ctx, (struct atx_session_params){
 		.service = ATX_SVC_CIPHER, .cipher = ATX_CIPHER_AES_CBC, .dir = ATX_ENCRYPT,
 		.key = key, .key_len = 16, .engine = "soft" });
 	uint8_t in[6][64], out[6][64], want[64], iv[16] = { 9 };
-	struct hit h[6] = { { 0 } };
+	struct done h[6] = { { 0 } };
 	void *args[6];
 	struct atx_step st[6];
-	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = hit_cb };
+	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = done_cb };
 	unsigned i, nfree = ctx->nfree;
 
 	for (i = 0; i < 6; i++) {
@@ -341,12 +290,12 @@ static void test_bad_step_midway(void **state)
 /* The pool runs out mid-burst: a prefix is queued, EAGAIN says why the rest was not. */
 static void test_pool_exhausted(void **state)
 {
-	struct atx_ctx *ctx = ctx_new(0, 8, NULL);
+	struct atx_ctx *ctx = ctx_eng(0, 8, NULL);
 	uint8_t a[20][64], b[20][64];
-	struct hit h[20] = { { 0 } };
+	struct done h[20] = { { 0 } };
 	void *args[20];
 	struct atx_step st[20];
-	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = hit_cb };
+	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = done_cb };
 	unsigned i, nfree = ctx->nfree;
 	int n;
 
@@ -375,10 +324,10 @@ static void test_pool_exhausted(void **state)
 
 static void test_fan_out(void **state)
 {
-	struct atx_ctx *ctx = ctx_new(0, 0, NULL);
+	struct atx_ctx *ctx = ctx_eng(0, 0, NULL);
 	uint8_t a[256], mid[256], c[6][256];
 	uint32_t crc[6] = { 0 };
-	struct hit h[6] = { { 0 } };
+	struct done h[6] = { { 0 } };
 	void *args[6];
 	struct atx_step st[6];
 	struct atx_tx *p, *q;
@@ -397,7 +346,7 @@ static void test_fan_out(void **state)
 	p = atx_memcpy(ctx, mid, a, sizeof(a), NULL);
 	assert_non_null(p);
 	assert_int_equal(atx_burst(ctx, st, 6, &(struct atx_submit){ .flags = ATX_F_ACK,
-			 .depend_tx = p, .cb = hit_cb }, args, NULL), 6);
+			 .depend_tx = p, .cb = done_cb }, args, NULL), 6);
 	assert_true(atx_run(ctx, ATX_RUN_DEFAULT) >= 7);
 	for (i = 0; i < 6; i++) {
 		assert_int_equal(h[i].calls, 1);
@@ -421,7 +370,7 @@ static void test_fan_out(void **state)
 	q = atx_memcpy(ctx, mid, a, sizeof(a), NULL);
 	assert_int_equal(atx_wait(q), 0);
 	assert_int_equal(atx_burst(ctx, st, 6, &(struct atx_submit){ .flags = ATX_F_ACK,
-			 .deps = &q, .ndeps = 1, .cb = hit_cb }, args, NULL), 6);
+			 .deps = &q, .ndeps = 1, .cb = done_cb }, args, NULL), 6);
 	assert_int_equal(atx_run(ctx, ATX_RUN_DEFAULT), 6);
 	for (i = 0; i < 6; i++) {
 		assert_int_equal(h[i].calls, 1);
@@ -442,11 +391,11 @@ static void test_fan_out(void **state)
 /* A failed parent cancels every step of the burst; each still calls back once. */
 static void test_failed_parent(void **state)
 {
-	struct atx_ctx *ctx = ctx_new(0, 0, NULL);
+	struct atx_ctx *ctx = ctx_eng(0, 0, NULL);
 	struct atx_caps caps = { .size = sizeof(caps), .mask = ATX_CAP_MEMCPY, .engine = "fakea" };
 	struct atx_chan *priv;
 	uint8_t a[64], b[64], c[4][64];
-	struct hit h[4] = { { 0 } };
+	struct done h[4] = { { 0 } };
 	void *args[4];
 	struct atx_step st[4];
 	struct atx_tx *p;
@@ -469,7 +418,7 @@ static void test_failed_parent(void **state)
 					   .len = sizeof(b) };
 	}
 	assert_int_equal(atx_burst(ctx, st, 4, &(struct atx_submit){ .flags = ATX_F_ACK,
-			 .depend_tx = p, .cb = hit_cb }, args, NULL), 4);
+			 .depend_tx = p, .cb = done_cb }, args, NULL), 4);
 	atx_run(ctx, ATX_RUN_DEFAULT);
 	for (i = 0; i < 4; i++) {
 		assert_int_equal(h[i].calls, 1);

@@ -20,6 +20,7 @@
 
 #include "atx.h"
 #include "fake_engine.h"
+#include "step_refs.h"
 
 static const uint8_t key64[64] = {
 	0x27, 0x18, 0x28, 0x18, 0x28, 0x45, 0x90, 0x45, 0x23, 0x53, 0x60, 0x28, 0x74, 0x71, 0x35, 0x26,
@@ -27,73 +28,6 @@ static const uint8_t key64[64] = {
 	0x31, 0x41, 0x59, 0x26, 0x53, 0x58, 0x97, 0x93, 0x23, 0x84, 0x62, 0x64, 0x33, 0x83, 0x27, 0x95,
 	0x02, 0x88, 0x41, 0x97, 0x16, 0x93, 0x99, 0x37, 0x51, 0x05, 0x82, 0x09, 0x74, 0x94, 0x45, 0x92,
 };
-
-struct done {
-	int calls;
-	int status;
-};
-
-static void done_cb(struct atx_tx *tx, int status, void *arg)
-{
-	struct done *d = arg;
-
-	(void)tx;
-	d->calls++;
-	d->status = status;
-}
-
-static uint32_t crc_ref(const void *p, size_t n, uint32_t seed)
-{
-	return ~crc32_iscsi((unsigned char *)p, (int)n, ~seed);
-}
-
-static void evp_ref(const EVP_CIPHER *c, const uint8_t *key, const uint8_t *iv, int enc,
-		    const uint8_t *in, uint8_t *out, size_t len)
-{
-	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-	int n1 = 0, n2 = 0;
-
-	assert_non_null(x);
-	assert_int_equal(EVP_CipherInit_ex(x, c, NULL, key, iv, enc), 1);
-	EVP_CIPHER_CTX_set_padding(x, 0);
-	assert_int_equal(EVP_CipherUpdate(x, out, &n1, in, (int)len), 1);
-	assert_int_equal(EVP_CipherFinal_ex(x, out + n1, &n2), 1);
-	assert_int_equal((size_t)(n1 + n2), len);
-	EVP_CIPHER_CTX_free(x);
-}
-
-static void gcm_ref(const uint8_t *key, const uint8_t *iv, const uint8_t *in, uint8_t *out,
-		    size_t len, uint8_t tag[16])
-{
-	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
-	int n = 0;
-
-	assert_non_null(x);
-	assert_int_equal(EVP_EncryptInit_ex(x, EVP_aes_128_gcm(), NULL, key, iv), 1);
-	assert_int_equal(EVP_EncryptUpdate(x, out, &n, in, (int)len), 1);
-	assert_int_equal(EVP_EncryptFinal_ex(x, out + n, &n), 1);
-	assert_int_equal(EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, 16, tag), 1);
-	EVP_CIPHER_CTX_free(x);
-}
-
-static struct atx_ctx *ctx_lanes(unsigned lanes, unsigned pool)
-{
-	struct atx_ctx_opts o = { .size = sizeof(o), .soft_lanes = lanes, .pool_size = pool };
-	struct atx_ctx *ctx = atx_ctx_new(&o);
-
-	assert_non_null(ctx);
-	return ctx;
-}
-
-static struct atx_session *sess(struct atx_ctx *ctx, struct atx_session_params p)
-{
-	struct atx_session *s;
-
-	p.size = sizeof(p);
-	s = atx_session_new(ctx, &p);
-	assert_non_null(s);
-	return s;
-}
 
 static struct atx_session *xts_sess(struct atx_ctx *ctx, const char *eng)
 {
@@ -273,7 +207,7 @@ static void random_chains(unsigned lanes, const char *eng, unsigned rounds)
 				st[i].iv = iv[i];
 				st[i].iv_len = 12;
 				st[i].out = out[i];
-				gcm_ref(key64, iv[i], want[cur], want[o], len, wout[i]);
+				gcm_ref(EVP_aes_128_gcm(), key64, iv[i], want[cur], want[o], len, wout[i]);
 				break;
 			}
 			if (o == nb)
