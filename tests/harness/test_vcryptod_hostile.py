@@ -18,6 +18,7 @@ import mmap
 import os
 import random
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -93,10 +94,13 @@ QSIZE = 16
 def start_daemon(*args, sock=None):
     if not os.access(DAEMON, os.X_OK):
         pytest.fail("atx-vcryptod is not built at %s (run `make build/release/atx-vcryptod`)" % DAEMON)
+    tmpdir = None
     if sock is None:
-        sock = os.path.join(tempfile.mkdtemp(prefix="vcryptod-"), "vc.sock")
+        tmpdir = tempfile.mkdtemp(prefix="vcryptod-")
+        sock = os.path.join(tmpdir, "vc.sock")
     proc = subprocess.Popen([DAEMON, "--socket", sock] + list(args),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc.atx_tmpdir = tmpdir    # stop_daemon removes it
     deadline = time.monotonic() + TIMEOUT
     while not os.path.exists(sock):
         if proc.poll() is not None:
@@ -119,6 +123,8 @@ def stop_daemon(proc):
             pytest.fail("atx-vcryptod ignored SIGTERM for %ss" % TIMEOUT)
     err = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
+    if getattr(proc, "atx_tmpdir", None):
+        shutil.rmtree(proc.atx_tmpdir, ignore_errors=True)
     return proc.returncode, err
 
 

@@ -14,6 +14,7 @@ import ctypes
 import errno
 import faulthandler
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -75,11 +76,16 @@ class Daemon:
         return "virtio:" + self.sock + self.suffix
 
     def stop(self):
+        """Kill the daemon and remove its directory; returns its log."""
         if self.p.poll() is None:
             self.p.kill()
         self.p.wait(5)
-        self.log.seek(0)
-        return self.log.read()
+        if not self.log.closed:
+            self.log.seek(0)
+            self.text = self.log.read()
+            self.log.close()
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return self.text
 
 
 @pytest.fixture(params=["msg", "ctrlq"])
@@ -426,6 +432,7 @@ def test_bringup_is_bounded(behaviour):
         srv.close()
         for c in conns:
             c.close()
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)
 
 
 @pytest.mark.parametrize("failover", [False, True])
