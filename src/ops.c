@@ -492,6 +492,32 @@ struct atx_tx *atx_aead(struct atx_ctx *ctx, struct atx_session *s, void *dst, c
 
 /* ---- linked chains (atx_chain) ---- */
 
+/* The crypto arguments a step of a given operation passes on (the call of the same name's). */
+struct step_args {
+	void *dst, *digest;
+	const void *iv, *aad;
+	size_t iv_len, aad_len;
+};
+
+static inline __attribute__((always_inline)) void
+step_crypto_args(const struct atx_step *st, const struct atx_session *s, struct step_args *a)
+{
+	switch (st->op) {
+	case ATX_STEP_CIPHER:
+		*a = (struct step_args){ .dst = st->dst, .iv = st->iv,
+					 .iv_len = st->iv ? s->iv_len : 0 };
+		break;
+	case ATX_STEP_DIGEST:
+		*a = (struct step_args){ .digest = st->out };
+		break;
+	default: /* ATX_STEP_AEAD */
+		*a = (struct step_args){ .dst = st->dst, .iv = st->iv, .iv_len = st->iv_len,
+					 .aad = st->aad, .aad_len = st->aad_len,
+					 .digest = st->out };
+		break;
+	}
+}
+
 /*
  * Check one step and fill @tx's op for it, with the same rules as the
  * call of the same name: 0 or -errno.  *cap is what serves it, *sp its
@@ -502,9 +528,7 @@ step_fill(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_step *st, uin
 	  struct atx_session **sp)
 {
 	struct atx_session *s = st->sess;
-	const void *iv = NULL, *aad = NULL;
-	size_t iv_len = 0, aad_len = 0;
-	void *dst = NULL, *digest = NULL;
+	struct step_args a;
 	int ret;
 
 	*sp = NULL;
@@ -529,24 +553,14 @@ step_fill(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_step *st, uin
 	case ATX_STEP_CIPHER:
 		if (!s || s->p.service != ATX_SVC_CIPHER)
 			return -EINVAL;
-		dst = st->dst;
-		iv = st->iv;
-		iv_len = iv ? s->iv_len : 0;
 		goto crypto;
 	case ATX_STEP_DIGEST:
 		if (!s || (s->p.service != ATX_SVC_HASH && s->p.service != ATX_SVC_MAC))
 			return -EINVAL;
-		digest = st->out;
 		goto crypto;
 	case ATX_STEP_AEAD:
 		if (!s || (s->p.service != ATX_SVC_AEAD && s->p.service != ATX_SVC_CHAIN))
 			return -EINVAL;
-		dst = st->dst;
-		iv = st->iv;
-		iv_len = st->iv_len;
-		aad = st->aad;
-		aad_len = st->aad_len;
-		digest = st->out;
 		goto crypto;
 	default:
 		return -EINVAL;
@@ -557,11 +571,14 @@ step_fill(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_step *st, uin
 	return 0;
 
 crypto:
-	ret = crypto_flat_check(ctx, s, dst, st->src, st->len, iv, iv_len, aad, aad_len, digest);
+	step_crypto_args(st, s, &a);
+	ret = crypto_flat_check(ctx, s, a.dst, st->src, st->len, a.iv, a.iv_len, a.aad,
+				a.aad_len, a.digest);
 	if (ret < 0)
 		return ret;
 	tx->op.opcode = s->opc;
-	crypto_flat_fill(tx, s, dst, st->src, st->len, iv, iv_len, aad, aad_len, digest);
+	crypto_flat_fill(tx, s, a.dst, st->src, st->len, a.iv, a.iv_len, a.aad, a.aad_len,
+			 a.digest);
 	*cap = s->cap;
 	*sp = s;
 	return 0;
@@ -817,21 +834,13 @@ static inline bool step_same_shape(const struct atx_step *st, const struct atx_s
 static inline __attribute__((always_inline)) void
 crypto_step_fill(struct atx_tx *tx, struct atx_session *s, const struct atx_step *st)
 {
+	struct step_args a;
+
+	step_crypto_args(st, s, &a);
 	tx->op.opcode = s->opc;
 	tx->op.len = st->len;
-	switch (st->op) {
-	case ATX_STEP_CIPHER:
-		crypto_flat_fill(tx, s, st->dst, st->src, st->len, st->iv, st->iv ? s->iv_len : 0,
-				 NULL, 0, NULL);
-		break;
-	case ATX_STEP_DIGEST:
-		crypto_flat_fill(tx, s, NULL, st->src, st->len, NULL, 0, NULL, 0, st->out);
-		break;
-	default:
-		crypto_flat_fill(tx, s, st->dst, st->src, st->len, st->iv, st->iv_len, st->aad,
-				 st->aad_len, st->out);
-		break;
-	}
+	crypto_flat_fill(tx, s, a.dst, st->src, st->len, a.iv, a.iv_len, a.aad, a.aad_len,
+			 a.digest);
 }
 
 int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
