@@ -174,6 +174,18 @@ struct atx_engine_ops {
 	int (*submit)(struct atx_chan *chan, struct atx_tx *tx, unsigned hints);
 
 	/*
+	 * submit_burst (optional; inline channels) - as submit() for
+	 * @txs[0..@n-1] in order, the last ending the batch.  atx_burst()
+	 * calls it with what it can vouch for: @n >= 2 requests of one
+	 * session, opcode, length and IV length, each with one source and
+	 * one destination segment (the same one in place), none fenced,
+	 * nothing queued for @chan ahead of them.  Returns how many it took,
+	 * from the first (it never completes one before returning); the core
+	 * hands the rest to submit() one by one.
+	 */
+	unsigned (*submit_burst)(struct atx_chan *chan, struct atx_tx *const *txs, unsigned n);
+
+	/*
 	 * poll (required with ATX_CHAN_F_POLL or atx_engine_watch_fd) - run
 	 * in the loop thread: execute inline work or reap the device,
 	 * completing descriptors with atx_engine_complete().  Returns the

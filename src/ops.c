@@ -843,12 +843,40 @@ crypto_step_fill(struct atx_tx *tx, struct atx_session *s, const struct atx_step
 			 a.digest);
 }
 
+#define BURST_RUN 64
+
+/*
+ * Hand a run of descriptors of one session and shape to @chan's engine
+ * in one submit_burst call; what it does not take, and everything when
+ * the channel has work queued or cannot take any now, goes one by one.
+ */
+static void burst_run(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *const *run,
+		      unsigned n)
+{
+	unsigned i, k = 0;
+
+	if (n > 1 && !chan->pending.head && !chan->blocked && !chan->dead) {
+		for (i = 0; i < n; i++)
+			run[i]->state = TX_INFLIGHT;
+		k = chan->eng->ops->submit_burst(chan, run, n);
+		if (k) {
+			chan->inflight += k;
+			chan->st.bytes += (uint64_t)k * atx__tx_bytes(run[0]);
+			ctx->inline_new = true;
+		}
+	}
+	for (i = k; i < n; i++)
+		atx__chan_ready(ctx, chan, run[i]);
+}
+
 int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
 	      const struct atx_submit *sub, void *const *cb_args, struct atx_tx **txs)
 {
 	const struct atx_step *pst = NULL;      /* the last crypto step step_fill passed */
 	struct atx_session *ps = NULL;          /* its session */
-	unsigned i;
+	struct atx_tx *run[BURST_RUN];          /* not handed over yet: one session and shape */
+	struct atx_chan *rchan = NULL;          /* their channel */
+	unsigned i, nrun = 0;
 	int err = 0;
 
 	if (unlikely(!ctx || (n && !steps)))
@@ -882,6 +910,7 @@ int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
 		struct atx_session *s = st->sess;
 		struct atx_tx *tx = atx__tx_alloc(ctx, sub);
 		struct atx_chan *chan;
+		bool same = false;
 		uint32_t cap;
 		int ret = 0;
 
@@ -895,6 +924,7 @@ int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
 			/* Checked with the step before: only its buffers are new. */
 			crypto_step_fill(tx, s, st);
 			cap = s->cap;
+			same = true;
 		} else {
 			ret = step_fill(ctx, tx, st, &cap, &s);
 			if (ret == 0 && s) {
@@ -917,8 +947,29 @@ int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
 		ctx->outstanding++;
 		if (txs)
 			txs[i] = atx__handle(tx);
-		atx__chan_ready(ctx, chan, tx);
+		/*
+		 * Runs of the same session and shape on one channel go to an
+		 * engine with submit_burst in one call: the first of a run
+		 * passed step_fill, the rest step_same_shape against it.
+		 */
+		if (same && chan == rchan && nrun < BURST_RUN) {
+			run[nrun++] = tx;
+			continue;
+		}
+		if (nrun)
+			burst_run(ctx, rchan, run, nrun);
+		nrun = 0;
+		rchan = NULL;
+		if (s && chan->eng->ops->submit_burst && (chan->flags & ATX_CHAN_F_INLINE) &&
+		    (st->op == ATX_STEP_CIPHER || st->op == ATX_STEP_DIGEST) && !tx->op.fence) {
+			run[nrun++] = tx;
+			rchan = chan;
+		} else {
+			atx__chan_ready(ctx, chan, tx);
+		}
 	}
+	if (nrun)
+		burst_run(ctx, rchan, run, nrun);
 	if (i < n) {
 		if (i == 0)
 			return -err;

@@ -44,6 +44,7 @@
  */
 #include <cpuid.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -644,6 +645,64 @@ static int mb_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
 	return 0;
 }
 
+/*
+ * submit_burst: a run of one session and shape (include/atx_engine.h)
+ * into its group at once.  The first request goes through
+ * mb_burst_prep; for the others, whatever it checked is the same, so a
+ * job that still holds the session's template needs only their buffers,
+ * length and IV (CTR IVs are checked each: ctr_wraps).
+ */
+static unsigned mb_submit_burst(struct atx_chan *chan, struct atx_tx *const *txs, unsigned n)
+{
+	struct mb_lane *lane = atx_chan_priv(chan);
+	const struct atx_op *op = atx_tx_op(txs[0]);
+	const struct mb_sess *ms = op->u.crypto.sess_priv;
+	bool refill = ms->burst == MB_BURST_HASH || ms->cipher_mode != IMB_CIPHER_CNTR;
+	struct mb_group *g;
+	unsigned i, j;
+
+	if (lane->head || !ms->burst)
+		return 0;
+	g = group_find(lane, ms->burst_cls);
+	if (!g)
+		return 0;
+	if (n > MB_BURST - g->n)
+		n = MB_BURST - g->n;
+	for (i = 0, j = g->n; i < n; i++, j++) {
+		IMB_JOB *job = &g->jobs[j];
+
+		/* The last burst streamed the jobs out of L1: the lines refilled, ahead. */
+		if (j + 2 < MB_BURST) {
+			__builtin_prefetch((char *)&job[2] + offsetof(IMB_JOB, src), 1);
+			__builtin_prefetch((char *)&job[2] + offsetof(IMB_JOB, iv), 1);
+			__builtin_prefetch((char *)&job[2] + offsetof(IMB_JOB, status), 1);
+		}
+		op = atx_tx_op(txs[i]);
+		if (i && refill && g->tmpl_of[j] == ms) {
+			job->status = IMB_STATUS_BEING_PROCESSED;
+			job->src = op->u.crypto.src1.iov_base;
+			if (ms->burst == MB_BURST_HASH) {
+				job->msg_len_to_hash_in_bytes = op->len;
+				job->auth_tag_output = g->tag[j];
+			} else {
+				job->dst = op->u.crypto.dst->iov_base;
+				job->msg_len_to_cipher_in_bytes = op->len;
+				job->iv = op->u.crypto.iv;
+			}
+		} else if (mb_burst_prep(job, g->tag[j], op, g->tmpl_of[j] == ms)) {
+			g->tmpl_of[j] = ms;
+		} else {
+			g->tmpl_of[j] = NULL;
+			break;
+		}
+		g->tx[j] = txs[i];
+	}
+	if (i && !g->n)
+		g->ms = ms;
+	g->n = j;
+	return i;
+}
+
 static struct atx_tx *lane_pop(struct mb_lane *lane)
 {
 	struct atx_tx *tx = lane->head;
@@ -768,5 +827,6 @@ const struct atx_engine_ops atx_mb_engine_ops = {
 	.new_session = mb_new_session,
 	.free_session = mb_free_session,
 	.submit = mb_submit,
+	.submit_burst = mb_submit_burst,
 	.poll = mb_poll,
 };

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fake_engine.h"
 
-struct fake_state fake_a, fake_b;
+struct fake_state fake_a, fake_b, fake_c;
 
 static struct fake_state *st_of(struct atx_engine *e)
 {
@@ -29,6 +31,14 @@ static int fake_b_attach(struct atx_engine *e, const char *args)
 	return fake_attach_common(e, &fake_b);
 }
 
+static int fake_c_attach(struct atx_engine *e, const char *args)
+{
+	atx_engine_set_priv(e, &fake_c);
+	fake_c.chan = atx_engine_add_chan(e, "fake.c0", ATX_CAP_MEMCPY | ATX_CAP_CIPHER,
+					  ATX_CHAN_F_INLINE | ATX_CHAN_F_POLL, &fake_c);
+	return fake_c.chan ? 0 : -1;
+}
+
 static void fake_detach(struct atx_engine *e)
 {
 }
@@ -50,6 +60,60 @@ static int fake_new_session(struct atx_engine *e, const struct atx_session_param
 static void fake_free_session(struct atx_engine *e, void *priv)
 {
 	((struct fake_state *)priv)->sessions--;
+}
+
+/* fake_c: a session state of its own, so that submit_burst can tell sessions apart. */
+struct fake_sess {
+	struct fake_state *st;
+};
+
+static int fake_c_new_session(struct atx_engine *e, const struct atx_session_params *p,
+			      void **priv)
+{
+	struct fake_sess *fs = malloc(sizeof(*fs));
+
+	if (!fs)
+		return -ENOMEM;
+	fs->st = st_of(e);
+	fs->st->sessions++;
+	*priv = fs;
+	return 0;
+}
+
+static void fake_c_free_session(struct atx_engine *e, void *priv)
+{
+	struct fake_sess *fs = priv;
+
+	fs->st->sessions--;
+	free(fs);
+}
+
+static unsigned fake_submit_burst(struct atx_chan *chan, struct atx_tx *const *txs, unsigned n)
+{
+	struct fake_state *st = atx_chan_priv(chan);
+	const struct atx_op *o0 = atx_tx_op(txs[0]);
+	unsigned i, k = n < st->burst_take ? n : st->burst_take;
+
+	st->bursts++;
+	if (n < 2)
+		st->burst_bad++;
+	for (i = 0; i < n; i++) {
+		const struct atx_op *op = atx_tx_op(txs[i]);
+
+		if (op->opcode != o0->opcode || op->len != o0->len || op->iv_len != o0->iv_len ||
+		    op->u.crypto.sess_priv != o0->u.crypto.sess_priv || op->fence ||
+		    op->u.crypto.src_cnt != 1 || op->u.crypto.dst_cnt != 1)
+			st->burst_bad++;
+	}
+	if (k > st->capacity - st->nq)
+		k = st->capacity - st->nq;
+	for (i = 0; i < k; i++)
+		st->q[st->nq++] = txs[i];
+	st->submitted += k;
+	st->burst_taken += k;
+	if (k)
+		st->doorbells++;
+	return k;
 }
 
 static int fake_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
@@ -80,6 +144,9 @@ static int fake_poll(struct atx_chan *chan, unsigned budget)
 		struct atx_op *op = atx_tx_op(tx);
 		int status = st->fail_status;
 
+		if (st->nlog < 1024)
+			st->log[st->nlog++] = op->opcode == ATX_OP_MEMCPY ? op->u.mem.src :
+					      op->u.crypto.src[0].iov_base;
 		if (op->fence && !atx_tx_fence_ok(tx))
 			status = -ECANCELED;
 		else if (!status && op->opcode == ATX_OP_MEMCPY)
@@ -106,6 +173,13 @@ const struct atx_engine_ops fake_b_ops = {
 	.attach = fake_b_attach, .detach = fake_detach, .probe_session = fake_probe,
 	.new_session = fake_new_session, .free_session = fake_free_session,
 	.submit = fake_submit, .poll = fake_poll,
+};
+
+const struct atx_engine_ops fake_c_ops = {
+	.name = "fakec", .prio = ATX_PRIO_HARDWARE, .caps = ATX_CAP_MEMCPY | ATX_CAP_CIPHER,
+	.attach = fake_c_attach, .detach = fake_detach, .probe_session = fake_probe,
+	.new_session = fake_c_new_session, .free_session = fake_c_free_session,
+	.submit = fake_submit, .submit_burst = fake_submit_burst, .poll = fake_poll,
 };
 
 /* Claims CIPHER without the session ops: registration must refuse it. */

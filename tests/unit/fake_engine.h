@@ -3,6 +3,9 @@
  * fake_engine.h - a test engine: a bounded in-order queue that refuses
  * with -EAGAIN when full, executes memcpy in the loop thread, and can be
  * told to fail every descriptor.  Attach with atx__ctx_attach_engine().
+ * fake_c is the same on an inline channel with submit_burst, which
+ * takes at most burst_take descriptors a call and counts every call
+ * that breaks the contract of include/atx_engine.h in burst_bad.
  */
 #ifndef ATX_FAKE_ENGINE_H
 #define ATX_FAKE_ENGINE_H
@@ -18,11 +21,14 @@ struct fake_state {
 	unsigned submitted, refused, doorbells, polls, sessions;
 	struct atx_tx *q[1024];
 	unsigned nq;
+	unsigned burst_take, bursts, burst_taken, burst_bad;
+	const void *log[1024];  /* sources of the descriptors poll completed, in order */
+	unsigned nlog;
 	bool blocked;
 	struct atx_chan *chan;
 };
 
-extern struct fake_state fake_a, fake_b;
-extern const struct atx_engine_ops fake_a_ops, fake_b_ops, fake_bad_ops;
+extern struct fake_state fake_a, fake_b, fake_c;
+extern const struct atx_engine_ops fake_a_ops, fake_b_ops, fake_c_ops, fake_bad_ops;
 
 #endif

@@ -200,6 +200,213 @@ static void test_mixed_mb(void **state)
 
 /* ---- handles, acks and the pool ---- */
 
+/*
+ * The multi-buffer engine's submit_burst on runs of one shape: a job
+ * that still holds the session's template from an earlier burst gets
+ * only buffers, length and IV.  Each kind's run is two halves of
+ * different lengths; CTR counters sometimes wrap mid-run (those leave
+ * the burst for OpenSSL).  By round: everything in one call; each half
+ * alone with the loop run in between (the second half refills the
+ * jobs the first left, with another length); or every kind without a
+ * poll and then CBC again, so that its group is part full.  Every
+ * result against OpenSSL.
+ */
+#define RUN 40
+
+static void mb_runs_fill(struct item *it, struct atx_step *st, void **args,
+			 struct atx_session *const *ss)
+{
+	unsigned k, i;
+
+	memset(it, 0, 3 * RUN * sizeof(*it));
+	for (k = 0; k < 3; k++) {
+		size_t la = 16 * (1 + (size_t)(rand() % (MAXLEN / 16)));
+		size_t lb = la == 16 ? 32 : la - 16;
+
+		for (i = k * RUN; i < (k + 1) * RUN; i++) {
+			struct item *t = &it[i];
+			size_t len = i < k * RUN + RUN / 2 ? la : lb;
+
+			t->kind = (int)k;
+			t->len = len;
+			args[i] = &t->hit;
+			assert_int_equal(RAND_bytes(t->in, (int)len), 1);
+			assert_int_equal(RAND_bytes(t->iv, 16), 1);
+			if (k == 1 && rand() % 4 == 0)
+				memset(t->iv + 8, 0xff, 8);     /* the counter's low words wrap */
+			if (k == 2) {
+				unsigned hl = 32;
+
+				st[i] = (struct atx_step){ .op = ATX_STEP_DIGEST, .sess = ss[2],
+							   .src = t->in, .len = len, .out = t->tag };
+				assert_non_null(HMAC(EVP_sha256(), key, 32, t->in, len, t->want_tag, &hl));
+				continue;
+			}
+			st[i] = (struct atx_step){ .op = ATX_STEP_CIPHER, .sess = ss[k], .dst = t->out,
+						   .src = t->in, .len = len, .iv = t->iv };
+			evp_ref(k ? EVP_aes_128_ctr() : EVP_aes_128_cbc(), key, t->iv, 1, t->in, t->want,
+				len);
+		}
+	}
+}
+
+static void test_mb_runs(void **state)
+{
+	struct atx_ctx *ctx = atx_ctx_new(&(struct atx_ctx_opts){ .size = sizeof(struct atx_ctx_opts),
+								  .engines = "mb" });
+	struct atx_session *ss[3];
+	struct item *it = calloc(3 * RUN, sizeof(*it));
+	struct atx_step st[3 * RUN];
+	void *args[3 * RUN], *args2[RUN];
+	struct done again[RUN];
+	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = done_cb };
+	unsigned r, k, i;
+
+	if (!ctx)
+		skip();         /* no intel-ipsec-mb here, or the CPU lacks what it needs */
+	assert_non_null(it);
+	ss[0] = sess(ctx, (struct atx_session_params){ .service = ATX_SVC_CIPHER,
+		.cipher = ATX_CIPHER_AES_CBC, .dir = ATX_ENCRYPT, .key = key, .key_len = 16,
+		.engine = "mb" });
+	ss[1] = sess(ctx, (struct atx_session_params){ .service = ATX_SVC_CIPHER,
+		.cipher = ATX_CIPHER_AES_CTR, .dir = ATX_ENCRYPT, .key = key, .key_len = 16,
+		.engine = "mb" });
+	ss[2] = sess(ctx, (struct atx_session_params){ .service = ATX_SVC_MAC,
+		.mac = ATX_MAC_HMAC_SHA256, .key = key, .key_len = 32, .engine = "mb" });
+	for (r = 0; r < 9; r++) {
+		unsigned nfree = ctx->nfree;
+
+		mb_runs_fill(it, st, args, ss);
+		memset(again, 0, sizeof(again));
+		switch (r % 3) {
+		case 0:
+			assert_int_equal(atx_burst(ctx, st, 3 * RUN, &sub, args, NULL), 3 * RUN);
+			break;
+		case 1:
+			for (i = 0; i < 3 * RUN; i += RUN / 2) {
+				assert_int_equal(atx_burst(ctx, st + i, RUN / 2, &sub, args + i, NULL),
+						 RUN / 2);
+				assert_true(atx_run(ctx, ATX_RUN_DEFAULT) >= 0);
+			}
+			break;
+		default:
+			for (k = 0; k < 3; k++)
+				assert_int_equal(atx_burst(ctx, st + k * RUN, RUN, &sub, args + k * RUN,
+							   NULL), RUN);
+			/* CBC again: 40 + 40 > 64, so its group takes only part of it. */
+			for (i = 0; i < RUN; i++)
+				args2[i] = &again[i];
+			assert_int_equal(atx_burst(ctx, st, RUN, &sub, args2, NULL), RUN);
+			break;
+		}
+		assert_true(atx_run(ctx, ATX_RUN_DEFAULT) >= 0);
+		for (i = 0; i < RUN; i++) {
+			assert_int_equal(again[i].calls, r % 3 == 2);
+			assert_int_equal(again[i].status, 0);
+		}
+		for (i = 0; i < 3 * RUN; i++) {
+			struct item *t = &it[i];
+
+			assert_int_equal(t->hit.calls, 1);
+			assert_int_equal(t->hit.status, 0);
+			if (t->kind == 2)
+				assert_memory_equal(t->tag, t->want_tag, 32);
+			else
+				assert_memory_equal(t->out, t->want, t->len);
+		}
+		assert_int_equal(ctx->nfree, nfree);
+	}
+	for (k = 0; k < 3; k++)
+		atx_session_free(ss[k]);
+	free(it);
+	atx_ctx_free(ctx);
+}
+
+/* ---- the engine's submit_burst: what the core hands it, and what it does not take ---- */
+
+/*
+ * Runs of one session and shape go to submit_burst (at least two at a
+ * time, never across a change of session or length); what it does not
+ * take, and what the engine's full queue refuses, still runs in the
+ * order of the steps; every step completes once.
+ */
+static void burst_contract(unsigned take, unsigned capacity, unsigned want_bursts)
+{
+	enum { N = 12 };
+	static uint8_t src[N][64], dst[N][64], iv[16];
+	struct atx_ctx *ctx = ctx_eng(0, 0, NULL);
+	struct atx_session *a, *b;
+	struct atx_step st[N];
+	struct done hit[N];
+	void *args[N];
+	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = done_cb };
+	unsigned i, nfree = ctx->nfree;
+
+	memset(&fake_c, 0, sizeof(fake_c));
+	fake_c.capacity = capacity;
+	fake_c.burst_take = take;
+	fake_c.probe_prio = ATX_PRIO_HARDWARE;
+	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_c_ops, NULL), 0);
+	a = sess(ctx, (struct atx_session_params){ .service = ATX_SVC_CIPHER,
+		.cipher = ATX_CIPHER_AES_CBC, .dir = ATX_ENCRYPT, .key = key, .key_len = 16,
+		.engine = "fakec" });
+	b = sess(ctx, (struct atx_session_params){ .service = ATX_SVC_CIPHER,
+		.cipher = ATX_CIPHER_AES_CBC, .dir = ATX_ENCRYPT, .key = key, .key_len = 16,
+		.engine = "fakec" });
+	/* a a a a | b | a a a | a a a (shorter) | copy: three runs of two or more */
+	for (i = 0; i < N; i++) {
+		hit[i] = (struct done){ 0 };
+		args[i] = &hit[i];
+		if (i == N - 1)
+			st[i] = (struct atx_step){ .op = ATX_STEP_MEMCPY, .dst = dst[i], .src = src[i],
+						   .len = 64 };
+		else
+			st[i] = (struct atx_step){ .op = ATX_STEP_CIPHER, .sess = i == 4 ? b : a,
+						   .dst = dst[i], .src = src[i],
+						   .len = i >= 8 ? 32 : 64, .iv = iv };
+	}
+	assert_int_equal(atx_burst(ctx, st, N, &sub, args, NULL), N);
+	assert_int_equal(fake_c.bursts, want_bursts);
+	assert_int_equal(fake_c.burst_bad, 0);
+	assert_true(atx_run(ctx, ATX_RUN_DEFAULT) >= 0);
+	assert_int_equal(fake_c.nlog, N);
+	for (i = 0; i < N; i++) {
+		assert_ptr_equal(fake_c.log[i], src[i]);
+		assert_int_equal(hit[i].calls, 1);
+		assert_int_equal(hit[i].status, 0);
+	}
+	assert_int_equal(ctx->nfree, nfree);
+	atx_session_free(a);
+	atx_session_free(b);
+	atx_ctx_free(ctx);
+}
+
+static void test_engine_burst_all(void **state)
+{
+	burst_contract(64, 64, 3);
+	assert_int_equal(fake_c.burst_taken, 10);      /* 4 + 3 + 3; the lone b and the copy: submit */
+}
+
+static void test_engine_burst_partial(void **state)
+{
+	burst_contract(1, 64, 3);
+	assert_int_equal(fake_c.burst_taken, 3);
+}
+
+static void test_engine_burst_none(void **state)
+{
+	burst_contract(0, 64, 3);
+	assert_int_equal(fake_c.burst_taken, 0);
+}
+
+/* A queue of three: the first run takes two, submit refuses later ones, unblock drains in order. */
+static void test_engine_burst_full(void **state)
+{
+	burst_contract(2, 3, 1);
+	assert_int_equal(fake_c.burst_taken, 2);
+	assert_true(fake_c.refused >= 1);
+}
+
 static void test_handles(void **state)
 {
 	struct atx_ctx *ctx = ctx_eng(0, 0, NULL);
@@ -436,6 +643,11 @@ int main(void)
 		cmocka_unit_test(test_mixed_inline),
 		cmocka_unit_test(test_mixed_lanes),
 		cmocka_unit_test(test_mixed_mb),
+		cmocka_unit_test(test_mb_runs),
+		cmocka_unit_test(test_engine_burst_all),
+		cmocka_unit_test(test_engine_burst_partial),
+		cmocka_unit_test(test_engine_burst_none),
+		cmocka_unit_test(test_engine_burst_full),
 		cmocka_unit_test(test_handles),
 		cmocka_unit_test(test_bad_step_midway),
 		cmocka_unit_test(test_pool_exhausted),
