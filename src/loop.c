@@ -126,7 +126,12 @@ void atx_engine_complete(struct atx_tx *tx, int status)
 {
 	struct atx_ctx *ctx = tx->chan->ctx;
 
-	tx->op.result = status;
+	/*
+	 * Success is what the core initialised, unless a failed first try
+	 * was re-run (try_failover): no store, and no load, of the op line.
+	 */
+	if (status || (tx->flags & TXF_RETRIED))
+		tx->op.result = status;
 	tx->result = status;
 	txlist_push(&ctx->done, tx);
 }
@@ -285,6 +290,33 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 	atx_cb cb;
 	void *arg;
 
+	/*
+	 * Most completions: succeeded, acked, nobody waiting on it or
+	 * holding it, at most a session reference to drop -- straight back
+	 * to the pool, then the callback, as below.
+	 */
+	if (likely(!status && (tx->flags & ~(TXF_SESS | TXF_FAILOVER)) == TXF_ACKED &&
+		   !tx->children && !tx->holds)) {
+		struct atx_session *s = (tx->flags & TXF_SESS) ? tx->sess : NULL;
+		struct atx_tx *h = atx__handle(tx);
+
+		cb = tx->cb;
+		arg = tx->cb_arg;
+		ctx->outstanding--;
+		chan->inflight--;
+		chan->st.ops++;
+		tx->flags = 0;
+		atx__tx_recycle(ctx, tx);
+		if (s) {
+			if (s->refs > 1)
+				s->refs--;
+			else
+				atx__session_put(s);
+		}
+		if (cb)
+			cb(h, 0, arg);
+		return;
+	}
 	if (tx->flags & TXF_SEQ) {
 		/* A chain: its first failing step's status, and its steps back to the pool. */
 		unsigned nsteps;
