@@ -605,60 +605,18 @@ static struct mb_group *group_find(struct mb_lane *lane, uint32_t cls)
 }
 
 /*
- * Put @tx into its burst group now, while its lines are in cache, when
- * nothing is queued ahead of it (order), its group has room (nothing
- * runs here: the work starts when the loop polls) and the burst API
- * takes it.  false: queue it for mb_poll.
- */
-static bool group_add_now(struct mb_lane *lane, struct atx_tx *tx, struct atx_op *op)
-{
-	const struct mb_sess *ms = op->u.crypto.sess_priv;
-	struct mb_group *g;
-
-	if (lane->head || !ms->burst || op->fence)
-		return false;
-	g = group_find(lane, ms->burst_cls);
-	if (!g || g->n == MB_BURST)
-		return false;
-	if (!mb_burst_prep(&g->jobs[g->n], g->tag[g->n], op, g->tmpl_of[g->n] == ms)) {
-		g->tmpl_of[g->n] = NULL;
-		return false;
-	}
-	g->tmpl_of[g->n] = ms;
-	if (!g->n)
-		g->ms = ms;
-	g->tx[g->n++] = tx;
-	return true;
-}
-
-static int mb_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
-{
-	struct mb_lane *lane = atx_chan_priv(chan);
-	struct atx_op *op = atx_tx_op(tx);
-
-	if (group_add_now(lane, tx, op))
-		return 0;
-	/* Queue only: the batch goes to the manager when the loop polls. */
-	op->eng[0] = 0;
-	if (lane->tail)
-		atx_tx_op(lane->tail)->eng[0] = (uintptr_t)tx;
-	else
-		lane->head = tx;
-	lane->tail = tx;
-	lane->nqueued++;
-	return 0;
-}
-
-/*
- * submit_burst: a run of one session and shape (include/atx_engine.h)
- * into its group at once.  The first request goes through
+ * Put @txs (1..n of one session and shape: a lone submit, or a run from
+ * submit_burst, include/atx_engine.h) into their burst group now, while
+ * their lines are in cache, when nothing is queued ahead of them (order),
+ * the group has room (nothing runs here: the work starts when the loop
+ * polls) and the burst API takes them.  The first goes through
  * mb_burst_prep; for the others, whatever it checked is the same, so a
  * job that still holds the session's template needs only their buffers,
- * length and IV (CTR IVs are checked each: ctr_wraps).
+ * length and IV (CTR IVs are checked each: ctr_wraps).  Returns how many
+ * it took, from the first; the rest are for mb_poll's queue.
  */
-static unsigned mb_submit_burst(struct atx_chan *chan, struct atx_tx *const *txs, unsigned n)
+static unsigned group_add_now(struct mb_lane *lane, struct atx_tx *const *txs, unsigned n)
 {
-	struct mb_lane *lane = atx_chan_priv(chan);
 	const struct atx_op *op = atx_tx_op(txs[0]);
 	const struct mb_sess *ms = op->u.crypto.sess_priv;
 	bool refill = ms->burst == MB_BURST_HASH || ms->cipher_mode != IMB_CIPHER_CNTR;
@@ -705,6 +663,30 @@ static unsigned mb_submit_burst(struct atx_chan *chan, struct atx_tx *const *txs
 		g->ms = ms;
 	g->n = j;
 	return i;
+}
+
+static int mb_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
+{
+	struct mb_lane *lane = atx_chan_priv(chan);
+	struct atx_op *op = atx_tx_op(tx);
+
+	if (!op->fence && group_add_now(lane, &tx, 1))
+		return 0;
+	/* Queue only: the batch goes to the manager when the loop polls. */
+	op->eng[0] = 0;
+	if (lane->tail)
+		atx_tx_op(lane->tail)->eng[0] = (uintptr_t)tx;
+	else
+		lane->head = tx;
+	lane->tail = tx;
+	lane->nqueued++;
+	return 0;
+}
+
+/* submit_burst: a run of one session and shape (include/atx_engine.h). */
+static unsigned mb_submit_burst(struct atx_chan *chan, struct atx_tx *const *txs, unsigned n)
+{
+	return group_add_now(atx_chan_priv(chan), txs, n);
 }
 
 static struct atx_tx *lane_pop(struct mb_lane *lane)
