@@ -295,7 +295,7 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 	 * holding it, at most a session reference to drop -- straight back
 	 * to the pool, then the callback, as below.
 	 */
-	if (likely(!status && (tx->flags & ~(TXF_SESS | TXF_FAILOVER)) == TXF_ACKED &&
+	if (likely(!status && (tx->flags & ~(TXF_SESS | TXF_FAILOVER | TXF_SEQ)) == TXF_ACKED &&
 		   !tx->children && !tx->holds)) {
 		struct atx_session *s = (tx->flags & TXF_SESS) ? tx->sess : NULL;
 		struct atx_tx *h = atx__handle(tx);
@@ -304,7 +304,8 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 		arg = tx->cb_arg;
 		ctx->outstanding--;
 		chan->inflight--;
-		chan->st.ops++;
+		/* A chain counts its steps (none: a split chain's own descriptor ran none). */
+		chan->st.ops += (tx->flags & TXF_SEQ) ? atx__seq_release(ctx, tx) : 1;
 		tx->flags = 0;
 		atx__tx_recycle(ctx, tx);
 		if (s) {
