@@ -18,8 +18,24 @@ def bench(atx_bin, *args, timeout=60):
                           timeout=timeout)
 
 
+def paired(a, b):
+    """Quartiles and median of a[i] / b[i], as `atx bench` documents them:
+    a quartile is the sorted ratio at index round(p * (n - 1))."""
+    r = sorted(x / y for x, y in zip(a, b))
+    n = len(r)
+    return (r[int(0.25 * (n - 1) + 0.5)], statistics.median(r), r[int(0.75 * (n - 1) + 0.5)])
+
+
+def check_paired(obj, a, b):
+    q1, med, q3 = paired(a, b)
+    assert obj["paired_ratio"] == pytest.approx(med, rel=2e-3)
+    assert obj["paired_ratio_iqr"] == pytest.approx([q1, q3], rel=2e-3)
+
+
 def check_rounds(row, n):
-    """Every round as run: the figures are their median and their best."""
+    """Every round as run: the figures are their median and their best;
+    the paired figures are those of each atx round over the other side's
+    round of the same iteration."""
     for key, med, best in (("round_gbps", "gbps", "best_gbps"),
                            ("baseline_round_gbps", "baseline_gbps", "baseline_best_gbps")):
         rounds = row[key]
@@ -28,6 +44,7 @@ def check_rounds(row, n):
         assert row[best] == pytest.approx(max(rounds), rel=1e-3, abs=1e-4)
     assert row["best_ratio_to_baseline"] == pytest.approx(
         row["best_gbps"] / row["baseline_best_gbps"], abs=2e-3)
+    check_paired(row, row["round_gbps"], row["baseline_round_gbps"])
     for v in row.get("versus", []):
         if "gbps" in v:
             assert len(v["round_gbps"]) == n
@@ -36,6 +53,7 @@ def check_rounds(row, n):
             assert v["best_gbps"] == pytest.approx(max(v["round_gbps"]), rel=1e-3, abs=1e-4)
             assert v["best_ratio"] == pytest.approx(row["best_gbps"] / v["best_gbps"],
                                                     rel=2e-3)
+            check_paired(v, row["round_gbps"], v["round_gbps"])
 
 
 def bench_json(atx_bin, *args, rounds=2):

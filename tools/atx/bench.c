@@ -356,6 +356,13 @@ struct bench_result {
 	double ops, base_ops, ratio, overhead_ns, p50, p99, p999, cpu_ns, base_cpu_ns;
 	double best, base_best;         /* the fastest round of each (ops/s) */
 	/*
+	 * Paired rounds: atx's round i over the baseline's round i, run just
+	 * before it -- lower quartile, median, upper quartile.  On a machine
+	 * whose speed drifts between rounds (PERF.md) pairs share the drift
+	 * that a ratio of the two medians may not.
+	 */
+	double pair[3];
+	/*
 	 * Every round's rate, in the order run: atx's rounds, then the
 	 * baseline's, then each versus side's (0: that side did not run).
 	 */
@@ -364,6 +371,7 @@ struct bench_result {
 	struct {
 		double ops, ratio;      /* its rate, and ops / its ops (0: not run) */
 		double best;            /* its fastest round */
+		double pair[3];         /* paired rounds, as the row's pair[] */
 		char note[96];          /* why it did not run, or how it ran */
 	} vs[MAX_VS];
 	int cpu;                /* where the loop thread ran its last round (-1: not pinned) */
@@ -1242,6 +1250,23 @@ static double pct(double *v, size_t n, double p)
 	return v[i];
 }
 
+/* q[] = the quartiles and median (pct's, median's) of a[i] / b[i], rounds in the order run. */
+static void pair_ratio(const double *a, const double *b, unsigned n, double q[3])
+{
+	double *r = malloc(n * sizeof(*r));
+	unsigned i;
+
+	q[0] = q[1] = q[2] = 0;
+	if (!r)
+		return;
+	for (i = 0; i < n; i++)
+		r[i] = a[i] / b[i];
+	q[0] = pct(r, n, 0.25);
+	q[2] = pct(r, n, 0.75);
+	q[1] = median(r, n);
+	free(r);
+}
+
 static int slot_alloc(struct slot *s, unsigned idx, const struct workload *w, size_t bs,
 		      struct bench_run *r)
 {
@@ -1706,6 +1731,11 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 				memcpy(res->rounds + (2 + v) * o->rounds, v_ops[v],
 				       o->rounds * sizeof(double));
 	}
+	/* Pairs first: median() sorts the rounds. */
+	pair_ratio(a_ops, b_ops, o->rounds, res->pair);
+	for (v = 0; v < o->nvs; v++)
+		if (vs_on[v])
+			pair_ratio(a_ops, v_ops[v], o->rounds, res->vs[v].pair);
 	res->ops = median(a_ops, o->rounds);
 	res->base_ops = median(b_ops, o->rounds);
 	/* Sorted now: the last is the fastest round. */
@@ -1890,6 +1920,8 @@ static void print_json(FILE *f, const struct bench_opts *o, struct bench_result 
 			fprintf(f, ", \"best_gbps\": %.4f, \"baseline_best_gbps\": %.4f, "
 				"\"best_ratio_to_baseline\": %.3f", r->best * gb, r->base_best * gb,
 				r->best / r->base_best);
+			fprintf(f, ", \"paired_ratio\": %.4f, \"paired_ratio_iqr\": [%.4f, %.4f]",
+				r->pair[1], r->pair[0], r->pair[2]);
 			if (r->rounds) {
 				json_rounds(f, "round_gbps", r->rounds, r->nrounds, gb);
 				json_rounds(f, "baseline_round_gbps", r->rounds + r->nrounds,
@@ -1909,6 +1941,9 @@ static void print_json(FILE *f, const struct bench_opts *o, struct bench_result 
 						"\"best_gbps\": %.4f, \"best_ratio\": %.3f",
 						r->vs[j].ops * gb, r->vs[j].ops, r->vs[j].ratio,
 						r->vs[j].best * gb, r->best / r->vs[j].best);
+					fprintf(f, ", \"paired_ratio\": %.4f, "
+						"\"paired_ratio_iqr\": [%.4f, %.4f]", r->vs[j].pair[1],
+						r->vs[j].pair[0], r->vs[j].pair[2]);
 					if (r->rounds)
 						json_rounds(f, "round_gbps",
 							    r->rounds + (2 + j) * r->nrounds,
@@ -1997,18 +2032,22 @@ static void print_table(const struct bench_opts *o, struct bench_result *res, un
 		       r->cpu_ns, r->base_cpu_ns);
 		if (served_elsewhere(r))
 			printf("%-28s   served by %s\n", "", r->served);
+		printf("%-28s   paired rounds, atx / base: median %.3fx, IQR %.3f-%.3fx\n", "",
+		       r->pair[1], r->pair[0], r->pair[2]);
 		for (j = 0; j < o->nvs; j++) {
 			const char *name = o->vs[j].name;
 
 			if (r->vs[j].ops > 0 && o->vs[j].pmd)
 				printf("%-28s   versus %s, interleaved, worker lcore on CPU %d as atx: "
-				       "%.3f GB/s%s%s; this row / %s = %.2fx (fastest rounds %.2fx)\n", "",
-				       name, o->cpu, r->vs[j].ops * gb, r->vs[j].note[0] ? ", " : "",
-				       r->vs[j].note, name, r->vs[j].ratio, r->best / r->vs[j].best);
+				       "%.3f GB/s%s%s; this row / %s = %.2fx (paired rounds %.2fx, "
+				       "fastest rounds %.2fx)\n", "", name, o->cpu, r->vs[j].ops * gb,
+				       r->vs[j].note[0] ? ", " : "", r->vs[j].note, name, r->vs[j].ratio,
+				       r->vs[j].pair[1], r->best / r->vs[j].best);
 			else if (r->vs[j].ops > 0)
 				printf("%-28s   versus %s, interleaved: %.3f GB/s; this row / %s = %.2fx "
-				       "(fastest rounds %.2fx)\n", "", name, r->vs[j].ops * gb, name,
-				       r->vs[j].ratio, r->best / r->vs[j].best);
+				       "(paired rounds %.2fx, fastest rounds %.2fx)\n", "", name,
+				       r->vs[j].ops * gb, name, r->vs[j].ratio, r->vs[j].pair[1],
+				       r->best / r->vs[j].best);
 			else if (r->vs[j].note[0])
 				printf("%-28s   versus %s: %s\n", "", name, r->vs[j].note);
 		}
