@@ -358,8 +358,8 @@ struct bench_result {
 	/*
 	 * Paired rounds: atx's round i over the baseline's round i, run just
 	 * before it -- lower quartile, median, upper quartile.  On a machine
-	 * whose speed drifts between rounds (PERF.md) pairs share the drift
-	 * that a ratio of the two medians may not.
+	 * whose speed drifts between rounds (bench/README.md, "Noise") pairs
+	 * share the drift that a ratio of the two medians may not.
 	 */
 	double pair[3];
 	/*
