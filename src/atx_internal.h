@@ -543,7 +543,14 @@ void atx__chan_free(struct atx_ctx *ctx, struct atx_chan *chan);
 
 /* session.c, ops.c */
 enum atx_opcode atx__svc_opcode(enum atx_service svc);
-void atx__session_put(struct atx_session *s);
+void atx__session_destroy(struct atx_session *s);
+
+/* Drop a reference; inline, since every completion that holds one drops it. */
+static inline void atx__session_put(struct atx_session *s)
+{
+	if (--s->refs == 0)
+		atx__session_destroy(s);
+}
 int atx__session_failover(struct atx_session *s, void **priv);
 
 /* engines.c */

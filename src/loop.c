@@ -308,12 +308,8 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 		chan->st.ops += (tx->flags & TXF_SEQ) ? atx__seq_release(ctx, tx) : 1;
 		tx->flags = 0;
 		atx__tx_recycle(ctx, tx);
-		if (s) {
-			if (s->refs > 1)
-				s->refs--;
-			else
-				atx__session_put(s);
-		}
+		if (s)
+			atx__session_put(s);
 		if (cb)
 			cb(h, 0, arg);
 		return;

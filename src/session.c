@@ -58,7 +58,7 @@ int atx_probe(struct atx_ctx *ctx, const struct atx_session_params *up, int *pri
 	return best;
 }
 
-static void session_destroy(struct atx_session *s)
+void atx__session_destroy(struct atx_session *s)
 {
 	struct atx_ctx *ctx = s->ctx;
 
@@ -149,12 +149,6 @@ struct atx_session *atx_session_new(struct atx_ctx *ctx, const struct atx_sessio
 		s->next->prev = s;
 	ctx->sessions = s;
 	return s;
-}
-
-void atx__session_put(struct atx_session *s)
-{
-	if (--s->refs == 0)
-		session_destroy(s);
 }
 
 void atx_session_free(struct atx_session *s)

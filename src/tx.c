@@ -66,14 +66,8 @@ unsigned atx__seq_release(struct atx_ctx *ctx, struct atx_tx *tx)
 		struct atx_tx *r = (struct atx_tx *)(void *)((char *)tx->op.u.seq.step[i] -
 							      offsetof(struct atx_tx, op));
 
-		if (r->flags & TXF_SESS) {
-			struct atx_session *s = r->sess;
-
-			if (s->refs > 1)
-				s->refs--;
-			else
-				atx__session_put(s);
-		}
+		if (r->flags & TXF_SESS)
+			atx__session_put(r->sess);
 		atx__tx_recycle(ctx, r);
 	}
 	tx->op.u.seq.n = 0;
