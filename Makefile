@@ -58,7 +58,7 @@ MAP := $(O)/libatx.map
 PROGS := $(strip $(if $(TOOL_SRCS),$(O)/atx) $(if $(VCRYPTOD_SRCS),$(O)/atx-vcryptod))
 
 .PHONY: FORCE all lib tests check check-unit check-harness run bench install clean distclean
-all: config.mk lib $(PROGS) $(O)/atx.pc $(O)/bench-scaling
+all: config.mk lib $(PROGS) $(O)/atx.pc $(O)/bench-scaling $(O)/bench-lines
 
 lib: $(STATIC) $(SHARED)
 # Unit tests may run the programs (test_virtio_engine starts
@@ -109,6 +109,11 @@ $(O)/atx-vcryptod: $(VCRYPTOD_OBJS) $(STATIC)
 $(O)/bench-scaling: $(O)/bench/scaling.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< -lcrypto -lisal -lpthread
+
+# What a line costs its writer after another CPU touched it (worker-lane handoffs).
+$(O)/bench-lines: $(O)/bench/lines.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< -lpthread
 
 # The test objects are intermediates of the rule below; keep them, or make
 # deletes and recompiles every test on every run.

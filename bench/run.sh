@@ -24,6 +24,10 @@ machine() {
 if [ -x "$O/bench-scaling" ]; then
 	"$O/bench-scaling" 2 2 >> "$R/machine.txt.tmp"
 fi
+# What handing a line to the other CPU and taking it back costs here.
+if [ -x "$O/bench-lines" ]; then
+	"$O/bench-lines" >> "$R/machine.txt.tmp" || true
+fi
 # The virtio engine against atx-vcryptod (a vhost-user virtio-crypto
 # backend in a second process), when it is built: rows appended.
 if [ -x "$O/atx-vcryptod" ]; then

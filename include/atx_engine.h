@@ -66,8 +66,11 @@ uint32_t atx_opcode_cap(enum atx_opcode op);
  * the flat-buffer iovecs and the IV follow in the second line; what only
  * AEAD, hash and MAC requests read comes last.  An engine thread writes
  * only the first line (eng[0], and the core's result field through
- * atx_tx_set_result and the completion calls), so a descriptor coming
- * back from another core costs the loop thread one line.
+ * atx_tx_set_result and the completion calls).  Reading is not free
+ * either: a line an engine thread on another core has read costs the
+ * loop thread a transfer when it next reads or writes it, and a thread
+ * walking lines 1-2 of descriptors in address order pulls their
+ * neighbours along (build/release/bench-lines).
  */
 struct atx_op {
 	uint8_t opcode;         /* enum atx_opcode */

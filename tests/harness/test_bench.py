@@ -241,6 +241,27 @@ def test_bench_scaling(atx_bin):
     assert r.returncode == 2 and "usage" in r.stderr
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPUs")
+def test_bench_lines(atx_bin):
+    """bench-lines prints six positive per-line costs for two CPUs; a
+    single CPU or the same CPU twice is a usage error (exit 2), a CPU the
+    machine lacks a one-line error (exit 1)."""
+    prog = os.path.join(os.path.dirname(atx_bin), "bench-lines")
+    r = subprocess.run([prog, "0", "1"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    rows = r.stdout.splitlines()[1:]
+    assert len(rows) == 6, r.stdout
+    for row in rows:
+        rd, wr = (float(x) for x in row.rsplit(None, 3)[1::2])
+        assert 0 < rd < 10000 and 0 < wr < 10000, row
+    for args in (["0"], ["1", "1"], ["0", "x"]):
+        r = subprocess.run([prog, *args], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and "usage" in r.stderr, args
+    r = subprocess.run([prog, "0", str(os.cpu_count() + 64)], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 1 and "cannot pin" in r.stderr and r.stderr.count("\n") == 1
+
+
 def test_versus_is_a_third_interleaved_side(atx_bin):
     """--versus ENGINE runs the same atx chains with their sessions on
     ENGINE in the same rounds; the row's ratio over it is ops / its ops."""
