@@ -429,7 +429,7 @@ struct slot {
 	uint64_t t0;            /* submit time when sampled */
 	struct bench_run *run;
 	void *bsrc, *bdst;      /* burst: its step's buffers */
-	uint8_t iv[16];         /* burst: its step's IV */
+	uint8_t iv[16];         /* burst:, chain: its chain's IV (atx copies it at submission) */
 	unsigned idx;
 	bool ran;               /* a chain ran on this slot (op-count mode may leave some idle) */
 	unsigned char *buf[MAX_BUFS];
