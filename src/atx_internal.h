@@ -88,6 +88,18 @@ struct atx_tx {
 _Static_assert(offsetof(struct atx_tx, op) == ATX_TX_OP_OFFSET, "op offset");
 _Static_assert(sizeof(struct atx_tx) == 256, "a descriptor is four cache lines");
 
+/*
+ * What a chain's descriptor (ATX_OP_SEQ) needs to give its steps back,
+ * kept apart from the descriptor (ctx->seq_side[head - ctx->pool]): the
+ * engine reads op.u.seq.step[] and the steps on a worker lane's core,
+ * and the loop thread would wait on each of those lines again at
+ * completion.  step[] ends at ATX_CHAIN_MAX or the first NULL.
+ */
+struct atx_seq_side {
+	struct atx_tx *step[ATX_CHAIN_MAX];
+	struct atx_session *sess[ATX_CHAIN_MAX]; /* a reference each, or NULL */
+};
+
 struct atx_txlist {
 	struct atx_tx *head, *tail;
 };
@@ -207,8 +219,16 @@ struct atx_ctx {
 
 	struct atx_tx *pool;
 	unsigned pool_size;
-	struct atx_tx *free_tx;
+	/*
+	 * Free descriptors as a LIFO array, not a list through tx->next:
+	 * popping one must not load from the descriptor itself, whose
+	 * first line a worker lane's core may hold (it pulls it along with
+	 * the op lines it reads), and four allocations per chain would
+	 * wait on those loads one after another.
+	 */
+	struct atx_tx **free_tx;
 	unsigned nfree;
+	struct atx_seq_side *seq_side;  /* per descriptor, loop thread only */
 	struct atx_edge *edges;
 	struct atx_edge *free_edge;
 	unsigned nfree_edges;
@@ -335,14 +355,13 @@ static inline struct atx_chan *atx__chan_pick_cached(struct atx_ctx *ctx, uint32
 /* tx.c */
 static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
 {
-	struct atx_tx *tx = ctx->free_tx;
+	struct atx_tx *tx;
 
-	if (unlikely(!tx)) {
+	if (unlikely(!ctx->nfree)) {
 		errno = EAGAIN;
 		return NULL;
 	}
-	ctx->free_tx = tx->next;
-	ctx->nfree--;
+	tx = ctx->free_tx[--ctx->nfree];
 	tx->op.fence = 0;
 	tx->op.iv_len = 0;
 	tx->op.result = 0;
@@ -372,10 +391,8 @@ static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx
  */
 static inline struct atx_tx *atx__tx_alloc_step(struct atx_ctx *ctx)
 {
-	struct atx_tx *tx = ctx->free_tx;
+	struct atx_tx *tx = ctx->free_tx[--ctx->nfree];
 
-	ctx->free_tx = tx->next;
-	ctx->nfree--;
 	tx->op.iv_len = 0;
 	tx->flags = 0;
 	tx->cb = NULL;
@@ -419,9 +436,17 @@ static inline void atx__tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
 	tx->state = TX_FREE;
 	if (++tx->gen == 0)
 		tx->gen = 1;
-	tx->next = ctx->free_tx;
-	ctx->free_tx = tx;
-	ctx->nfree++;
+#ifdef ATX_DEBUG
+	/* A descriptor recycled twice would be handed out twice. */
+	if (ctx->nfree >= ctx->pool_size)
+		abort();
+#endif
+	ctx->free_tx[ctx->nfree++] = tx;
+}
+
+static inline struct atx_seq_side *atx__seq_side(struct atx_ctx *ctx, const struct atx_tx *tx)
+{
+	return &ctx->seq_side[tx - ctx->pool];
 }
 
 /* async_tx 3.3: back to the pool once completed, acked and needed by nobody. */

@@ -634,6 +634,7 @@ static struct atx_tx *chain_split(struct atx_ctx *ctx, struct atx_tx **r, unsign
 	head->op.opcode = ATX_OP_NOP;
 	head->op.len = 0;
 	head->op.u.seq.n = 0;
+	atx__seq_side(ctx, head)->step[0] = NULL; /* its steps are descriptors of their own */
 	head->op.u.seq.err = 0;
 	head->flags |= TXF_SEQ;
 	for (i = 0; i < n; i++) {
@@ -691,6 +692,7 @@ struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsi
 {
 	struct atx_tx *r[ATX_CHAIN_MAX], *head;
 	struct atx_session *ss[ATX_CHAIN_MAX];
+	struct atx_seq_side *sd;
 	struct atx_engine *eng = NULL;
 	struct atx_chan *chan;
 	uint32_t cap[ATX_CHAIN_MAX], caps = 0;
@@ -746,12 +748,18 @@ struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsi
 
 	/* One channel runs it all: one descriptor, its steps riding along. */
 	head = atx__tx_alloc(ctx, sub);
+	sd = atx__seq_side(ctx, head);
 	head->op.opcode = ATX_OP_SEQ;
 	head->op.len = total;
 	for (i = 0; i < n; i++) {
 		head->op.u.seq.step[i] = &r[i]->op;
-		step_hold(r[i], ss[i]);
+		sd->step[i] = r[i];
+		sd->sess[i] = ss[i];
+		if (ss[i])
+			ss[i]->refs++;
 	}
+	if (n < ATX_CHAIN_MAX)
+		sd->step[n] = NULL;
 	head->op.u.seq.n = n;
 	head->op.u.seq.err = 0;
 	head->flags |= TXF_SEQ;

@@ -21,18 +21,18 @@ int atx__pool_init(struct atx_ctx *ctx, unsigned n)
 	}
 	memset(ctx->pool, 0, sizeof(*ctx->pool) * n);
 	ctx->edges = calloc(nedges, sizeof(*ctx->edges));
-	if (!ctx->edges) {
-		free(ctx->pool);
-		ctx->pool = NULL;
+	ctx->free_tx = malloc(sizeof(*ctx->free_tx) * n);
+	ctx->seq_side = calloc(n, sizeof(*ctx->seq_side));
+	if (!ctx->edges || !ctx->free_tx || !ctx->seq_side) {
+		atx__pool_fini(ctx);
 		return -ENOMEM;
 	}
 	ctx->pool_size = n;
-	/* LIFO free list: the most recently recycled descriptor is cache-warm. */
-	for (i = n; i-- > 0;) {
+	/* LIFO: the most recently recycled descriptor is cache-warm. */
+	for (i = 0; i < n; i++) {
 		ctx->pool[i].gen = 1;
 		ctx->pool[i].ctx = ctx;
-		ctx->pool[i].next = ctx->free_tx;
-		ctx->free_tx = &ctx->pool[i];
+		ctx->free_tx[n - 1 - i] = &ctx->pool[i];
 	}
 	ctx->nfree = n;
 	for (i = 0; i < nedges; i++) {
@@ -47,8 +47,12 @@ void atx__pool_fini(struct atx_ctx *ctx)
 {
 	free(ctx->pool);
 	free(ctx->edges);
+	free(ctx->free_tx);
+	free(ctx->seq_side);
 	ctx->pool = NULL;
 	ctx->edges = NULL;
+	ctx->free_tx = NULL;
+	ctx->seq_side = NULL;
 }
 
 
@@ -56,23 +60,22 @@ void atx__pool_fini(struct atx_ctx *ctx)
 /*
  * A chain's steps that rode along in its descriptor (ATX_OP_SEQ) go back
  * to the pool with it, their session references with them.  Returns how
- * many steps it held.
+ * many steps it held.  Reads only the side record, not the lines the
+ * engine read.
  */
 unsigned atx__seq_release(struct atx_ctx *ctx, struct atx_tx *tx)
 {
-	unsigned i, n = tx->op.u.seq.n;
+	struct atx_seq_side *sd = atx__seq_side(ctx, tx);
+	unsigned i;
 
-	for (i = 0; i < n; i++) {
-		struct atx_tx *r = (struct atx_tx *)(void *)((char *)tx->op.u.seq.step[i] -
-							      offsetof(struct atx_tx, op));
-
-		if (r->flags & TXF_SESS)
-			atx__session_put(r->sess);
-		atx__tx_recycle(ctx, r);
+	for (i = 0; i < ATX_CHAIN_MAX && sd->step[i]; i++) {
+		if (sd->sess[i])
+			atx__session_put(sd->sess[i]);
+		atx__tx_recycle(ctx, sd->step[i]);
 	}
-	tx->op.u.seq.n = 0;
+	sd->step[0] = NULL;
 	tx->flags &= ~TXF_SEQ;
-	return n;
+	return i;
 }
 
 /* Give an allocated, never submitted descriptor back (argument errors). */
