@@ -386,17 +386,16 @@ static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx
 
 /*
  * A descriptor for one step riding in a chain's (ATX_OP_SEQ): only its op
- * is used, filled whole by the caller, and it never gets a handle.  The
- * pool must not be empty.
+ * is used, filled whole by the caller, and it never gets a handle, so its
+ * first line is neither written nor read (a worker lane's core may hold
+ * it); atx__step_free() gives it back the same way, and chain_split()
+ * makes it a whole descriptor when it must.  The pool must not be empty.
  */
 static inline struct atx_tx *atx__tx_alloc_step(struct atx_ctx *ctx)
 {
 	struct atx_tx *tx = ctx->free_tx[--ctx->nfree];
 
 	tx->op.iv_len = 0;
-	tx->flags = 0;
-	tx->cb = NULL;
-	tx->state = TX_WAITING;
 	return tx;
 }
 
@@ -447,6 +446,19 @@ static inline void atx__tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
 static inline struct atx_seq_side *atx__seq_side(struct atx_ctx *ctx, const struct atx_tx *tx)
 {
 	return &ctx->seq_side[tx - ctx->pool];
+}
+
+/*
+ * A step from atx__tx_alloc_step() back to the pool, untouched: it never
+ * had a handle, so the generation need not move (a handle from its life
+ * before still fails the check) and its state is still what it was.
+ */
+static inline void atx__step_free(struct atx_ctx *ctx, struct atx_tx *tx)
+{
+	atx__prefetchw((char *)tx + 64);
+	atx__prefetchw((char *)tx + 128);
+	atx__prefetchw((char *)tx + 192);
+	ctx->free_tx[ctx->nfree++] = tx;
 }
 
 /* async_tx 3.3: back to the pool once completed, acked and needed by nobody. */

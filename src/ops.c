@@ -604,10 +604,11 @@ static void seq_step_done(struct atx_tx *h, int status, void *arg)
 		head->op.u.seq.err = status;
 }
 
+/* Steps from atx__tx_alloc_step() that were never submitted, back to the pool. */
 static struct atx_tx *chain_fail(struct atx_ctx *ctx, struct atx_tx **r, unsigned n, int err)
 {
 	while (n--)
-		atx__tx_abort(ctx, r[n]);
+		atx__step_free(ctx, r[n]);
 	errno = err;
 	return NULL;
 }
@@ -660,7 +661,8 @@ static struct atx_tx *chain_split(struct atx_ctx *ctx, struct atx_tx **r, unsign
 		r[i]->result = 0;
 		r[i]->cb = seq_step_done;
 		r[i]->cb_arg = head;
-		r[i]->flags |= TXF_ACKED | (si.flags & ATX_F_FAILOVER ? TXF_FAILOVER : 0);
+		r[i]->flags = TXF_ACKED | (si.flags & ATX_F_FAILOVER ? TXF_FAILOVER : 0);
+		r[i]->state = TX_WAITING;
 		t = atx__tx_submit(ctx, r[i], &si, cap[i], ss[i] ? ss[i]->eng : NULL);
 		if (!t) {
 			int err = errno;
@@ -711,8 +713,11 @@ struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsi
 		/* A chain of one is that step's own descriptor. */
 		head = atx__tx_alloc(ctx, sub);
 		ret = step_fill(ctx, head, steps, cap, ss);
-		if (unlikely(ret < 0))
-			return chain_fail(ctx, &head, 1, -ret);
+		if (unlikely(ret < 0)) {
+			atx__tx_abort(ctx, head);
+			errno = -ret;
+			return NULL;
+		}
 		if (ss[0])
 			return crypto_submit(ctx, head, sub, ss[0]);
 		return atx__tx_submit(ctx, head, sub, cap[0], NULL);

@@ -71,7 +71,7 @@ unsigned atx__seq_release(struct atx_ctx *ctx, struct atx_tx *tx)
 	for (i = 0; i < ATX_CHAIN_MAX && sd->step[i]; i++) {
 		if (sd->sess[i])
 			atx__session_put(sd->sess[i]);
-		atx__tx_recycle(ctx, sd->step[i]);
+		atx__step_free(ctx, sd->step[i]);
 	}
 	sd->step[0] = NULL;
 	tx->flags &= ~TXF_SEQ;
