@@ -79,10 +79,15 @@ struct atx_tx {
 
 	struct atx_op op;               /* at ATX_TX_OP_OFFSET: engines see this (atx_tx_op) */
 
-	/* cold: crypto's session, a second fenced parent, validation */
+	/* cold: a second fenced parent, atx_wait */
 	struct atx_ctx *ctx;
-	struct atx_session *sess;       /* TXF_SESS: holds a reference while in use */
 	struct atx_tx *fence2;          /* the second parent we were handed early behind */
+	/*
+	 * The session reference (TXF_SESS) is not here but in ctx->tx_sess
+	 * (atx__tx_sess): an engine reads this line with the op's tail, and
+	 * the loop thread would reload it from the lane's core to drop the
+	 * reference at completion.
+	 */
 } __attribute__((aligned(64)));
 
 _Static_assert(offsetof(struct atx_tx, op) == ATX_TX_OP_OFFSET, "op offset");
@@ -229,6 +234,7 @@ struct atx_ctx {
 	struct atx_tx **free_tx;
 	unsigned nfree;
 	struct atx_seq_side *seq_side;  /* per descriptor, loop thread only */
+	struct atx_session **tx_sess;   /* per descriptor (TXF_SESS), loop thread only */
 	struct atx_edge *edges;
 	struct atx_edge *free_edge;
 	unsigned nfree_edges;
@@ -446,6 +452,12 @@ static inline void atx__tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
 static inline struct atx_seq_side *atx__seq_side(struct atx_ctx *ctx, const struct atx_tx *tx)
 {
 	return &ctx->seq_side[tx - ctx->pool];
+}
+
+/* The session a descriptor holds a reference to (TXF_SESS). */
+static inline struct atx_session **atx__tx_sess(struct atx_ctx *ctx, const struct atx_tx *tx)
+{
+	return &ctx->tx_sess[tx - ctx->pool];
 }
 
 /*

@@ -261,12 +261,12 @@ static bool try_failover(struct atx_ctx *ctx, struct atx_tx *tx, int status)
 	if (tx->flags & TXF_RETRIED || !tx->chan || tx->chan->eng->ops->prio < ATX_PRIO_HARDWARE)
 		return false;
 	if (!(tx->flags & TXF_FAILOVER) && !(ctx->opts.flags & ATX_CTX_F_FAILOVER) &&
-	    !((tx->flags & TXF_SESS) && (tx->sess->p.flags & ATX_SESS_F_FAILOVER)))
+	    !((tx->flags & TXF_SESS) && ((*atx__tx_sess(ctx, tx))->p.flags & ATX_SESS_F_FAILOVER)))
 		return false;
 	if (!ctx->soft)
 		return false;
 	if (tx->flags & TXF_SESS) {
-		if (atx__session_failover(tx->sess, &priv) < 0)
+		if (atx__session_failover(*atx__tx_sess(ctx, tx), &priv) < 0)
 			return false;
 		tx->op.u.crypto.sess_priv = priv;
 	}
@@ -297,7 +297,7 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 	 */
 	if (likely(!status && (tx->flags & ~(TXF_SESS | TXF_FAILOVER | TXF_SEQ)) == TXF_ACKED &&
 		   !tx->children && !tx->holds)) {
-		struct atx_session *s = (tx->flags & TXF_SESS) ? tx->sess : NULL;
+		struct atx_session *s = (tx->flags & TXF_SESS) ? *atx__tx_sess(ctx, tx) : NULL;
 		struct atx_tx *h = atx__handle(tx);
 
 		cb = tx->cb;
@@ -366,7 +366,7 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 		tx->flags &= ~TXF_FENCED;
 	}
 	if (tx->flags & TXF_SESS) {
-		atx__session_put(tx->sess);
+		atx__session_put(*atx__tx_sess(ctx, tx));
 		tx->flags &= ~TXF_SESS;
 	}
 	/* The descriptor goes back to the pool before the callback (STYLE.md). */

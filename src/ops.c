@@ -331,7 +331,7 @@ static inline struct atx_tx *crypto_submit(struct atx_ctx *ctx, struct atx_tx *t
 		struct atx_tx *t = atx__untag(tx);
 
 		s->refs++;
-		t->sess = s;
+		*atx__tx_sess(ctx, t) = s;
 		t->flags |= TXF_SESS;
 	}
 	return tx;
@@ -585,11 +585,11 @@ crypto:
 }
 
 /* A queued step holds a session reference until it completes, as in crypto_submit. */
-static inline void step_hold(struct atx_tx *tx, struct atx_session *s)
+static inline void step_hold(struct atx_ctx *ctx, struct atx_tx *tx, struct atx_session *s)
 {
 	if (s) {
 		s->refs++;
-		tx->sess = s;
+		*atx__tx_sess(ctx, tx) = s;
 		tx->flags |= TXF_SESS;
 	}
 }
@@ -683,7 +683,7 @@ static struct atx_tx *chain_split(struct atx_ctx *ctx, struct atx_tx **r, unsign
 			head->op.u.seq.err = -err;
 			break;
 		}
-		step_hold(r[i], ss[i]);
+		step_hold(ctx, r[i], ss[i]);
 		prev = t;
 	}
 	return atx__tx_submit(ctx, head, &(struct atx_submit){ .depend_tx = prev }, 0, ctx->soft);
@@ -955,7 +955,7 @@ int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
 			err = -ret;
 			break;
 		}
-		step_hold(tx, s);
+		step_hold(ctx, tx, s);
 		tx->chan = chan;
 		ctx->outstanding++;
 		if (txs)

@@ -23,7 +23,8 @@ int atx__pool_init(struct atx_ctx *ctx, unsigned n)
 	ctx->edges = calloc(nedges, sizeof(*ctx->edges));
 	ctx->free_tx = malloc(sizeof(*ctx->free_tx) * n);
 	ctx->seq_side = calloc(n, sizeof(*ctx->seq_side));
-	if (!ctx->edges || !ctx->free_tx || !ctx->seq_side) {
+	ctx->tx_sess = calloc(n, sizeof(*ctx->tx_sess));
+	if (!ctx->edges || !ctx->free_tx || !ctx->seq_side || !ctx->tx_sess) {
 		atx__pool_fini(ctx);
 		return -ENOMEM;
 	}
@@ -49,10 +50,12 @@ void atx__pool_fini(struct atx_ctx *ctx)
 	free(ctx->edges);
 	free(ctx->free_tx);
 	free(ctx->seq_side);
+	free(ctx->tx_sess);
 	ctx->pool = NULL;
 	ctx->edges = NULL;
 	ctx->free_tx = NULL;
 	ctx->seq_side = NULL;
+	ctx->tx_sess = NULL;
 }
 
 
