@@ -58,8 +58,12 @@ struct atx_edge {
  * for as few lines as possible: line 0 is all the core reads to submit,
  * complete, call back and recycle; the op (lines 1-3) is what the engine
  * reads, its first line all a memory step or a fenced step needs; the
- * rest is for crypto's session, rare fences and validation.  An engine
- * thread writes no line of a descriptor it completes successfully.
+ * rest is for rare fences and validation.  An engine thread writes no
+ * line of a descriptor it completes successfully.  What only the loop
+ * thread needs after an engine read the op -- the session reference, a
+ * chain's steps -- lives in per-descriptor side arrays (ctx->tx_sess,
+ * ctx->seq_side): a worker lane's core pulls the op lines and their
+ * neighbours along, and the loop thread would wait to reload them.
  */
 struct atx_tx {
 	/* line 0: the core's bookkeeping */
