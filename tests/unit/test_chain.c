@@ -514,6 +514,49 @@ static void test_bad_arguments(void **state)
 	assert_null(atx_chain(ctx, ok, 2, &s));
 	assert_int_equal(errno, ESTALE);
 	assert_int_equal(ctx->nfree, nfree);
+
+	/*
+	 * Chain steps take descriptors from the pool and give them back
+	 * without moving their generation: a handle from a descriptor's
+	 * life before it served as a step stays stale through that and
+	 * through its next life as a whole descriptor.
+	 */
+	{
+		struct atx_tx *stale, *t2, *hs[8];
+		unsigned k, found = 0;
+
+		stale = atx_memcpy(ctx, b, a, sizeof(a), NULL);
+		assert_non_null(stale);
+		assert_int_equal(atx_wait(stale), 0);
+		assert_int_equal(atx_tx_ack(stale), 0);
+		s.depend_tx = stale;
+		t2 = atx_chain(ctx, ok, 2, NULL);
+		assert_non_null(t2);
+		/* The pool is LIFO: the stale handle's descriptor is one of the steps. */
+		for (k = 0; k < 2; k++)
+			found += atx__seq_side(ctx, atx__untag(t2))->step[k] == atx__untag(stale);
+		assert_int_equal(found, 1);
+		assert_int_equal(atx_wait(t2), 0);
+		assert_int_equal(atx_tx_ack(t2), 0);
+		assert_int_equal(atx_tx_status(stale), -ESTALE);
+		assert_null(atx_chain(ctx, ok, 2, &s));
+		assert_int_equal(errno, ESTALE);
+		found = 0;
+		for (k = 0; k < 8; k++) {
+			hs[k] = atx_memcpy(ctx, b, a, sizeof(a), NULL);
+			assert_non_null(hs[k]);
+			found += atx__untag(hs[k]) == atx__untag(stale);
+			assert_true(hs[k] != stale);
+		}
+		assert_int_equal(found, 1);
+		assert_int_equal(atx_tx_status(stale), -ESTALE);
+		assert_int_equal(atx_tx_ack(stale), -ESTALE);
+		for (k = 0; k < 8; k++) {
+			assert_int_equal(atx_wait(hs[k]), 0);
+			assert_int_equal(atx_tx_ack(hs[k]), 0);
+		}
+		assert_int_equal(ctx->nfree, nfree);
+	}
 	atx_session_free(sha);
 	atx_ctx_free(ctx);
 }
