@@ -430,6 +430,16 @@ static inline void atx__prefetchw(const void *p)
 #endif
 }
 
+static inline void atx__pool_push(struct atx_ctx *ctx, struct atx_tx *tx)
+{
+#ifdef ATX_DEBUG
+	/* A descriptor given back twice would be handed out twice. */
+	if (ctx->nfree >= ctx->pool_size)
+		abort();
+#endif
+	ctx->free_tx[ctx->nfree++] = tx;
+}
+
 static inline void atx__tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
 {
 	/*
@@ -445,12 +455,7 @@ static inline void atx__tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
 	tx->state = TX_FREE;
 	if (++tx->gen == 0)
 		tx->gen = 1;
-#ifdef ATX_DEBUG
-	/* A descriptor recycled twice would be handed out twice. */
-	if (ctx->nfree >= ctx->pool_size)
-		abort();
-#endif
-	ctx->free_tx[ctx->nfree++] = tx;
+	atx__pool_push(ctx, tx);
 }
 
 static inline struct atx_seq_side *atx__seq_side(struct atx_ctx *ctx, const struct atx_tx *tx)
@@ -474,7 +479,7 @@ static inline void atx__step_free(struct atx_ctx *ctx, struct atx_tx *tx)
 	atx__prefetchw((char *)tx + 64);
 	atx__prefetchw((char *)tx + 128);
 	atx__prefetchw((char *)tx + 192);
-	ctx->free_tx[ctx->nfree++] = tx;
+	atx__pool_push(ctx, tx);
 }
 
 /* async_tx 3.3: back to the pool once completed, acked and needed by nobody. */
