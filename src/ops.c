@@ -634,7 +634,6 @@ static struct atx_tx *chain_split(struct atx_ctx *ctx, struct atx_tx **r, unsign
 	head = atx__tx_alloc(ctx, sub);
 	head->op.opcode = ATX_OP_NOP;
 	head->op.len = 0;
-	head->op.u.seq.n = 0;
 	atx__seq_side(ctx, head)->step[0] = NULL; /* its steps are descriptors of their own */
 	head->op.u.seq.err = 0;
 	head->flags |= TXF_SEQ;
