@@ -140,25 +140,21 @@ void atx_chan_count_bounce(struct atx_chan *chan, uint64_t n)
  * else the least loaded public channel of @eng (or of the best engine
  * that has the capability).
  */
-#define ATX_INLINE_WEIGHT 4
-
 struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_engine *eng,
 				struct atx_chan *hint)
 {
-	struct atx_chan *best = NULL;
-	unsigned best_load = UINT32_MAX, ncand = 0;
+	struct atx_chan *cand[ATX_MAX_CHANS];
+	unsigned i, n = 0, slot = atx__pick_slot(cap, eng);
 	int best_prio = -1;
-	unsigned i, slot = atx__pick_slot(cap, eng);
 
 	if (hint && !hint->private_ && !hint->dead && (hint->caps & cap) == cap &&
 	    (!eng || hint->eng == eng))
 		return hint;
 	if (ctx->pick[slot].gen == ctx->chan_gen && ctx->pick[slot].cap == cap &&
 	    ctx->pick[slot].eng == eng)
-		return ctx->pick[slot].chan;
+		return atx__chan_least(ctx->pick[slot].c, ctx->pick[slot].n);
 	for (i = 0; i < ctx->nchans; i++) {
 		struct atx_chan *c = ctx->chans[i];
-		unsigned load;
 		int prio;
 
 		if (c->private_ || c->dead || (c->caps & cap) != cap)
@@ -170,31 +166,26 @@ struct atx_chan *atx__chan_pick(struct atx_ctx *ctx, uint32_t cap, struct atx_en
 		 * the worker lanes alike, by load (PERF.md: on 2 vCPUs a loop thread
 		 * that only waits for workers wastes one of them).
 		 */
-		ncand++;
 		prio = c->eng->ops->prio;
-		load = c->npending + c->inflight;
-		/*
-		 * The loop thread also issues and completes every lane's work, so
-		 * its inline lane counts ATX_INLINE_WEIGHT times as loaded (atx
-		 * bench, xts-enc,crc32c,copy, 1 worker: 0.81-0.91x of one core at
-		 * weight 1, 1.00-1.09x at weight 4).
-		 */
-		if (c->flags & ATX_CHAN_F_INLINE)
-			load = (load + 1) * ATX_INLINE_WEIGHT;
-		if (prio > best_prio || (prio == best_prio && load < best_load)) {
-			best = c;
+		if (prio < best_prio)
+			continue;
+		if (prio > best_prio) {
 			best_prio = prio;
-			best_load = load;
+			n = 0;
 		}
+		cand[n++] = c;
 	}
-	if (ncand == 1) {
-		/* Nothing to balance: remember it until the channels change. */
+	if (!n)
+		return NULL;
+	if (n <= ATX_PICK_MAX) {
+		/* Remember the candidates until the channels change. */
 		ctx->pick[slot].cap = cap;
 		ctx->pick[slot].eng = eng;
-		ctx->pick[slot].chan = best;
+		ctx->pick[slot].n = n;
+		memcpy(ctx->pick[slot].c, cand, n * sizeof(cand[0]));
 		ctx->pick[slot].gen = ctx->chan_gen;
 	}
-	return best;
+	return atx__chan_least(cand, n);
 }
 
 struct atx_chan *atx_chan_request(struct atx_ctx *ctx, const struct atx_caps *caps,

@@ -27,6 +27,7 @@ struct atx_ctx *atx_ctx_new(const struct atx_ctx_opts *opts)
 	if (opts)
 		memcpy(&ctx->opts, opts, opts->size < sizeof(ctx->opts) ? opts->size : sizeof(ctx->opts));
 	ctx->opts.size = sizeof(ctx->opts);
+	ctx->chan_gen = 1; /* never that of a zeroed ctx->pick[] slot, which names no channel */
 	if (!ctx->opts.pool_size)
 		ctx->opts.pool_size = ATX_DEFAULT_POOL;
 	if (!ctx->opts.ring_entries)

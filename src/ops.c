@@ -767,6 +767,8 @@ struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsi
 	head->op.u.seq.n = n;
 	head->op.u.seq.err = 0;
 	head->flags |= TXF_SEQ;
+	if (!sub || !(sub->depend_tx || sub->ndeps || sub->chan))
+		return atx__tx_submit_on(ctx, head, chan); /* where it was just picked */
 	return atx__tx_submit(ctx, head, sub, caps | ATX_CAP_SEQ, eng);
 }
 

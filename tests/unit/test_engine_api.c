@@ -323,6 +323,95 @@ static void test_sole_channel_taken_private(void **state)
 	atx_ctx_free(ctx);
 }
 
+/* Copies of 512 bytes on whatever the allocator picks; ops each channel ran, in st[]. */
+static void spread_copies(struct atx_ctx *ctx, unsigned n, uint64_t *st)
+{
+	static char a[256][512], b[256][512];
+	struct atx_chan_stats cs;
+	unsigned i;
+
+	assert_true(n <= 256);
+	for (i = 0; i < atx_chan_count(ctx); i++) {
+		atx_chan_stats(atx_chan_get(ctx, i), &cs);
+		st[i] = cs.ops;
+	}
+	for (i = 0; i < n; i++) {
+		struct atx_submit s = { .flags = ATX_F_ACK };
+
+		memset(a[i], (int)(i * 7 + n), sizeof(a[i]));
+		memset(b[i], 0, sizeof(b[i]));
+		assert_non_null(atx_memcpy(ctx, b[i], a[i], sizeof(a[i]), &s));
+	}
+	assert_int_equal(atx_run(ctx, ATX_RUN_DEFAULT), (int)n);
+	for (i = 0; i < n; i++)
+		assert_memory_equal(a[i], b[i], sizeof(a[i]));
+	for (i = 0; i < atx_chan_count(ctx); i++) {
+		atx_chan_stats(atx_chan_get(ctx, i), &cs);
+		st[i] = cs.ops - st[i];
+	}
+}
+
+/*
+ * The allocator remembers which channels may serve a capability and
+ * balances over them by load: every public one gets work, one taken
+ * private drops out at the very next pick (the remembered set with it),
+ * and comes back when released.
+ */
+static void test_balance_over_remembered_channels(void **state)
+{
+	struct atx_ctx_opts o = { .size = sizeof(o), .engines = "soft", .soft_lanes = 2 };
+	struct atx_ctx *ctx = atx_ctx_new(&o);
+	struct atx_caps caps = { .size = sizeof(caps), .mask = ATX_CAP_MEMCPY };
+	uint64_t st[16], total;
+	unsigned i, k, nmem = 0;
+	struct atx_chan *mine;
+	int lane1 = -1;
+
+	assert_non_null(ctx);
+	assert_true(atx_chan_count(ctx) <= 16);
+	for (i = 0; i < atx_chan_count(ctx); i++) {
+		struct atx_chan_info info;
+
+		atx_chan_info(atx_chan_get(ctx, i), &info);
+		if (info.caps & ATX_CAP_MEMCPY)
+			nmem++;
+		if (!strcmp(info.name, "soft.lane1"))
+			lane1 = (int)i;
+	}
+	assert_int_equal(nmem, 3); /* soft.inline, soft.lane0, soft.lane1 */
+	assert_true(lane1 >= 0);
+	for (k = 0; k < 2; k++) {
+		/* Twice: the second round picks from the remembered set. */
+		spread_copies(ctx, 256, st);
+		for (i = 0, total = 0; i < atx_chan_count(ctx); i++) {
+			struct atx_chan_info info;
+
+			atx_chan_info(atx_chan_get(ctx, i), &info);
+			if (info.caps & ATX_CAP_MEMCPY)
+				assert_true(st[i] > 0);
+			total += st[i];
+		}
+		assert_int_equal(total, 256);
+	}
+	mine = atx_chan_request(ctx, &caps, filter_named, "soft.lane1");
+	assert_ptr_equal(mine, atx_chan_get(ctx, (unsigned)lane1));
+	spread_copies(ctx, 256, st);
+	assert_int_equal(st[lane1], 0);
+	for (i = 0, total = 0; i < atx_chan_count(ctx); i++) {
+		struct atx_chan_info info;
+
+		atx_chan_info(atx_chan_get(ctx, i), &info);
+		if ((info.caps & ATX_CAP_MEMCPY) && (int)i != lane1)
+			assert_true(st[i] > 0);
+		total += st[i];
+	}
+	assert_int_equal(total, 256);
+	atx_chan_release(mine);
+	spread_copies(ctx, 256, st);
+	assert_true(st[lane1] > 0);
+	atx_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_session_outlives_free_while_in_flight),
 		cmocka_unit_test(test_exclusive_channel),
 		cmocka_unit_test(test_sole_channel_taken_private),
+		cmocka_unit_test(test_balance_over_remembered_channels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
