@@ -125,9 +125,10 @@ struct atx_op {
 		 * run).  len is the steps' total, for statistics.
 		 */
 		struct {
-			struct atx_op *step[ATX_CHAIN_MAX];
 			unsigned n;
 			int32_t err;            /* core only */
+			/* the first three share the op's first line with n */
+			struct atx_op *step[ATX_CHAIN_MAX];
 		} seq;
 	} u;
 };
