@@ -6,7 +6,7 @@
  *
  *   build/release/bench-lines [CPU_A CPU_B]     (default 0 1)
  *
- * Exit 0 with six figures, 1 when a CPU cannot be pinned, 2 on bad
+ * Exit 0 with eight figures, 1 when a CPU cannot be pinned, 2 on bad
  * arguments.
  *
  * Thread A (on CPU_A) writes 4096 lines scattered over 1 MiB, one per
@@ -14,7 +14,9 @@
  * writes, one line of each slot or nothing; then A reads them back one
  * after the other (each load's address comes from the line before, so
  * nothing overlaps: latency) and writes them again (stores may overlap:
- * throughput).  Printed: ns per line for each case; for A reading line 0
+ * throughput).  Printed: ns per line for each case (also with B demoting
+ * the line to the shared cache with CLDEMOTE after touching it, where the
+ * CPU has the instruction; elsewhere it is a NOP); for A reading line 0
  * of each slot after B read only line 1 (the neighbour); and for A
  * reading line 0 or 3 after B walked lines 1-2 of every slot in address
  * order, as a worker lane walks a batch of descriptors (the hardware
@@ -36,7 +38,17 @@
 #define SLOT 256
 #define ROUNDS 64
 
-enum touch { T_NONE, T_READ, T_WRITE };
+enum touch { T_NONE, T_READ, T_WRITE, T_READ_DEMOTE, T_WRITE_DEMOTE };
+
+/* CLDEMOTE: push the line out to the shared cache level; a NOP where absent. */
+static inline void demote(volatile unsigned char *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("cldemote %0" : : "m"(*(const volatile unsigned char *)p));
+#else
+	(void)p;
+#endif
+}
 
 static unsigned char *buf;
 static unsigned perm[SLOTS];
@@ -86,10 +98,15 @@ static void *thread_b(void *arg)
 				p = buf + (size_t)i * SLOT;
 				(void)p[64];
 				(void)p[128];
-			} else if (b_touch == T_READ)
+			} else if (b_touch == T_READ || b_touch == T_READ_DEMOTE) {
 				(void)*p;
-			else if (b_touch == T_WRITE)
+				if (b_touch == T_READ_DEMOTE)
+					demote(p);
+			} else if (b_touch == T_WRITE || b_touch == T_WRITE_DEMOTE) {
 				(*p)++;
+				if (b_touch == T_WRITE_DEMOTE)
+					demote(p);
+			}
 		}
 		seen = t + 1;
 		atomic_store(&turn, seen);
@@ -138,7 +155,8 @@ static void measure(enum touch t, unsigned bl, bool walk, unsigned a_line, doubl
 
 int main(int argc, char **argv)
 {
-	static const char *const what[] = { "did nothing", "read it", "wrote it" };
+	static const char *const what[] = { "did nothing", "read it", "wrote it",
+					    "read it, then CLDEMOTE", "wrote it, then CLDEMOTE" };
 	int ca = 0, cb = 1;
 	double rd, wr;
 	pthread_t th;
@@ -183,7 +201,7 @@ int main(int argc, char **argv)
 	}
 	printf("line of a 256-byte slot CPU %d wrote; CPU %d then ...       CPU %d re-reads / re-writes it, ns\n",
 	       ca, cb, ca);
-	for (i = T_NONE; i <= T_WRITE; i++) {
+	for (i = T_NONE; i <= T_WRITE_DEMOTE; i++) {
 		measure(i, 1, false, 1, &rd, &wr);
 		printf("  %-56s %7.1f / %5.1f\n", what[i], rd, wr);
 	}

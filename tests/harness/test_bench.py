@@ -243,14 +243,14 @@ def test_bench_scaling(atx_bin):
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPUs")
 def test_bench_lines(atx_bin):
-    """bench-lines prints six positive per-line costs for two CPUs; a
+    """bench-lines prints eight positive per-line costs for two CPUs; a
     single CPU or the same CPU twice is a usage error (exit 2), a CPU the
     machine lacks a one-line error (exit 1)."""
     prog = os.path.join(os.path.dirname(atx_bin), "bench-lines")
     r = subprocess.run([prog, "0", "1"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     rows = r.stdout.splitlines()[1:]
-    assert len(rows) == 6, r.stdout
+    assert len(rows) == 8, r.stdout
     for row in rows:
         rd, wr = (float(x) for x in row.rsplit(None, 3)[1::2])
         assert 0 < rd < 10000 and 0 < wr < 10000, row
