@@ -19,7 +19,8 @@ int soft_mem_exec(struct atx_op *op);
 int soft_raid_exec(struct atx_op *op);
 
 /*
- * Crypto (soft_crypto.c) on OpenSSL EVP.  A session keeps one keyed
+ * Crypto (soft_crypto.c) on OpenSSL: EVP, and a cipher's provider
+ * functions for IV-only re-inits (soft_prov.h).  A session keeps one keyed
  * context per lane (lanes are numbered 0..nlanes-1; lane i is only ever
  * used by one thread at a time), so executing re-inits only the IV.
  */
@@ -29,5 +30,7 @@ int soft_crypto_session_new(const struct atx_session_params *p, unsigned nlanes,
 			    struct soft_sess **out);
 void soft_crypto_session_free(struct soft_sess *ss);             /* zeroizes keys */
 int soft_crypto_exec(struct soft_sess *ss, unsigned lane, struct atx_op *op);
+/* How many of @ss's lanes run its cipher through the provider's functions (soft_prov.h). */
+unsigned soft_crypto_prov_lanes(const struct soft_sess *ss);
 
 #endif

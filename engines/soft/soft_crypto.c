@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * soft_crypto.c - every virtio-crypto service on OpenSSL EVP.
+ * soft_crypto.c - every virtio-crypto service on OpenSSL EVP; the
+ * ciphers' per-request IV re-init and update through the provider's own
+ * functions where EVP fetched one we can find (soft_prov.h).
  *
  * A session owns, per lane, contexts that were keyed once at session
  * creation (PERF.md: a fresh EVP context costs 170-700 ns, about a third
@@ -43,6 +45,7 @@
 
 #include "alg.h"
 #include "soft/soft.h"
+#include "soft/soft_prov.h"
 
 /* A scratch buffer above this is released after use, so one huge request
  * does not pin its size on the lane for the session's lifetime. */
@@ -54,6 +57,7 @@
 
 struct soft_lane {
 	EVP_CIPHER_CTX *cctx;   /* CIPHER, AEAD, CHAIN: keyed */
+	void *pctx;             /* CIPHER, CHAIN: the provider's keyed context, or NULL (soft_prov.h) */
 	EVP_MD_CTX *mdctx;      /* HASH */
 	EVP_MAC_CTX *macctx;    /* MAC, CHAIN: keyed */
 	size_t ivlen;           /* AEAD: IV length cctx is set up for (0 = unknown) */
@@ -73,6 +77,7 @@ struct soft_sess {
 	EVP_CIPHER *cipher;
 	EVP_MD *md;
 	EVP_MAC *mac;
+	struct soft_prov_cipher pc; /* lanes' pctx: see soft_prov.h */
 	uint8_t ccm_key[32];    /* CCM only: to re-key on a nonce length change */
 	size_t ccm_key_len;
 	unsigned nlanes;
@@ -281,7 +286,7 @@ static int cipher_sg(EVP_CIPHER_CTX *c, size_t bs, struct sg_cur *s, struct sg_c
  */
 static int oneshot_sg(struct soft_lane *l, const struct iovec *src, unsigned src_cnt,
 		      const struct iovec *dst, unsigned dst_cnt, size_t len, size_t *used,
-		      int (*fn)(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t n,
+		      int (*fn)(struct soft_lane *l, uint8_t *out, const uint8_t *in, size_t n,
 				const void *arg), const void *arg)
 {
 	uint8_t *in = sg_flat(src, src_cnt, len), *out = sg_flat(dst, dst_cnt, len), *buf;
@@ -302,7 +307,7 @@ static int oneshot_sg(struct soft_lane *l, const struct iovec *src, unsigned src
 		if (!out)
 			out = buf;
 	}
-	rc = fn(l->cctx, out, in, len, arg);
+	rc = fn(l, out, in, len, arg);
 	if (rc)
 		return rc;
 	if (out == l->scratch && *used) {
@@ -313,25 +318,41 @@ static int oneshot_sg(struct soft_lane *l, const struct iovec *src, unsigned src
 	return 0;
 }
 
-static int evp_update_fn(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t n,
-			 const void *arg)
+/* Re-init @l's keyed cipher with @iv (NULL: the mode's own reset) and nothing else. */
+static inline int cipher_iv(const struct soft_sess *ss, struct soft_lane *l, const uint8_t *iv)
+{
+	if (l->pctx)
+		return soft_prov_cipher_iv(&ss->pc, l->pctx, ss->enc, iv);
+	return EVP_CipherInit_ex2(l->cctx, NULL, NULL, iv, ss->enc, NULL) == 1 ? 0 : -EIO;
+}
+
+/* One update of @n bytes that must come out whole (XTS: one call is one data unit). */
+static inline int cipher_update(const struct soft_sess *ss, struct soft_lane *l, uint8_t *out,
+				const uint8_t *in, size_t n)
 {
 	int outl = 0;
 
-	/* XTS: one call is one data unit, so it must not be split. */
 	if (n > INT_MAX)
 		return -EINVAL;
-	if (EVP_CipherUpdate(c, out, &outl, in, (int)n) != 1 || (size_t)outl != n)
+	if (l->pctx)
+		return soft_prov_cipher_update(&ss->pc, l->pctx, out, in, n);
+	if (EVP_CipherUpdate(l->cctx, out, &outl, in, (int)n) != 1 || (size_t)outl != n)
 		return -EIO;
 	return 0;
 }
 
+static int update_fn(struct soft_lane *l, uint8_t *out, const uint8_t *in, size_t n,
+		     const void *arg)
+{
+	return cipher_update(arg, l, out, in, n);
+}
+
 /* XTS data units: where unit i's tweak starts and how far it moves per unit. */
 struct xts_units {
+	const struct soft_sess *ss;
 	const uint8_t *iv;      /* the first unit's tweak */
 	size_t unit;
 	uint64_t step;
-	int enc;
 };
 
 /*
@@ -340,7 +361,7 @@ struct xts_units {
  * then one update.  The tweak is a 128-bit little-endian counter
  * (dm-crypt plain64 uses its low 64 bits; the add carries anyway).
  */
-static int xts_units_fn(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t n,
+static int xts_units_fn(struct soft_lane *l, uint8_t *out, const uint8_t *in, size_t n,
 			const void *arg)
 {
 	const struct xts_units *u = arg;
@@ -359,11 +380,9 @@ static int xts_units_fn(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size
 		memcpy(tw, &t, 8);
 		t = htole64(hi);
 		memcpy(tw + 8, &t, 8);
-		if (EVP_CipherInit_ex2(c, NULL, NULL, tw, u->enc, NULL) != 1) {
-			rc = -EIO;
-			break;
-		}
-		rc = evp_update_fn(c, out, in, u->unit, NULL);
+		rc = cipher_iv(u->ss, l, tw);
+		if (!rc)
+			rc = cipher_update(u->ss, l, out, in, u->unit);
 		if (rc)
 			break;
 		hi += lo + u->step < lo;
@@ -385,7 +404,7 @@ static int do_cipher(struct soft_sess *ss, struct soft_lane *l, const struct atx
 	op_lists(op, &dst, &dst_cnt);
 	if (ss->du_len) {
 		/* The length is whole units (atx__crypto_check); each unit re-inits its IV. */
-		struct xts_units u = { op->u.crypto.iv, ss->du_len, ss->du_step, ss->enc };
+		struct xts_units u = { ss, op->u.crypto.iv, ss->du_len, ss->du_step };
 
 		rc = oneshot_sg(l, op->u.crypto.src, op->u.crypto.src_cnt, dst, dst_cnt, op->len,
 				&used, xts_units_fn, &u);
@@ -393,24 +412,22 @@ static int do_cipher(struct soft_sess *ss, struct soft_lane *l, const struct atx
 			lane_scratch_done(l, used);
 		return rc;
 	}
-	/* Re-init with the IV only: the key schedule stays. */
-	if (EVP_CipherInit_ex2(l->cctx, NULL, NULL, op->iv_len ? op->u.crypto.iv : NULL,
-			       ss->enc, NULL) != 1)
-		return -EIO;
-
 	/* Flat buffers, the storage case: one update, no cursor, no scratch. */
 	if (op->u.crypto.src_cnt == 1 && dst_cnt == 1 && op->u.crypto.src[0].iov_len >= op->len &&
 	    dst[0].iov_len >= op->len && op->len <= INT_MAX) {
-		int outl = 0;
-
-		if (EVP_CipherUpdate(l->cctx, dst[0].iov_base, &outl, op->u.crypto.src[0].iov_base,
-				     (int)op->len) != 1 || (size_t)outl != op->len)
-			return -EIO;
-		return 0;
+		/* Re-init with the IV only: the key schedule stays. */
+		rc = cipher_iv(ss, l, op->iv_len ? op->u.crypto.iv : NULL);
+		if (!rc)
+			rc = cipher_update(ss, l, dst[0].iov_base, op->u.crypto.src[0].iov_base,
+					   op->len);
+		return rc;
 	}
 	if (ss->calg == ATX_CIPHER_AES_XTS) {
+		rc = cipher_iv(ss, l, op->iv_len ? op->u.crypto.iv : NULL);
+		if (rc)
+			return rc;
 		rc = oneshot_sg(l, op->u.crypto.src, op->u.crypto.src_cnt, dst, dst_cnt, op->len,
-				&used, evp_update_fn, NULL);
+				&used, update_fn, ss);
 		if (used)
 			lane_scratch_done(l, used);
 		return rc;
@@ -418,6 +435,10 @@ static int do_cipher(struct soft_sess *ss, struct soft_lane *l, const struct atx
 
 	struct sg_cur s, d;
 
+	/* Scattered: EVP's context, which cipher_sg feeds piece by piece. */
+	if (EVP_CipherInit_ex2(l->cctx, NULL, NULL, op->iv_len ? op->u.crypto.iv : NULL,
+			       ss->enc, NULL) != 1)
+		return -EIO;
 	cur_init(&s, op->u.crypto.src, op->u.crypto.src_cnt);
 	cur_init(&d, dst, dst_cnt);
 	return cipher_sg(l->cctx, ss->bs, &s, &d, op->len);
@@ -548,7 +569,7 @@ static int do_chain(struct soft_sess *ss, struct soft_lane *l, const struct atx_
 	return rc;
 }
 
-static int ccm_update_fn(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, size_t n,
+static int ccm_update_fn(struct soft_lane *l, uint8_t *out, const uint8_t *in, size_t n,
 			 const void *arg)
 {
 	int outl = 0;
@@ -556,7 +577,7 @@ static int ccm_update_fn(EVP_CIPHER_CTX *c, uint8_t *out, const uint8_t *in, siz
 	/* CCM authenticates in the same call: a failure on decrypt is a bad tag. */
 	if (n > INT_MAX)
 		return -EINVAL;
-	if (EVP_CipherUpdate(c, out, &outl, in, (int)n) != 1)
+	if (EVP_CipherUpdate(l->cctx, out, &outl, in, (int)n) != 1)
 		return -EBADMSG;
 	return 0;
 }
@@ -607,7 +628,7 @@ static int do_aead(struct soft_sess *ss, struct soft_lane *l, const struct atx_o
 					lane_scratch_done(l, used);
 			} else {
 				/* The payload call computes the tag even when empty. */
-				rc = ccm_update_fn(l->cctx, &dummy, &dummy, 0, NULL);
+				rc = ccm_update_fn(l, &dummy, &dummy, 0, NULL);
 			}
 			if (rc)
 				return rc == -EBADMSG ? -EIO : rc;
@@ -643,7 +664,7 @@ static int do_aead(struct soft_sess *ss, struct soft_lane *l, const struct atx_o
 			}
 			in = buf;
 		}
-		rc = ccm_update_fn(l->cctx, buf, in, len, NULL);
+		rc = ccm_update_fn(l, buf, in, len, NULL);
 		if (rc)
 			goto out_wipe;
 	} else {
@@ -790,6 +811,9 @@ static int lane_init(struct soft_sess *ss, struct soft_lane *l, const struct atx
 			 */
 			return -EINVAL;
 		}
+		/* Without one (not found, or it refused), the lane stays on EVP. */
+		if (ss->pc.update)
+			l->pctx = soft_prov_cipher_new(&ss->pc, ss->enc, p->key, p->key_len);
 	}
 	if (ss->md) {
 		l->mdctx = EVP_MD_CTX_new();
@@ -819,8 +843,10 @@ static int lane_init(struct soft_sess *ss, struct soft_lane *l, const struct atx
 	return 0;
 }
 
-static void lane_fini(struct soft_lane *l)
+static void lane_fini(struct soft_sess *ss, struct soft_lane *l)
 {
+	if (l->pctx)
+		soft_prov_cipher_free(&ss->pc, l->pctx); /* cleanses the key schedule */
 	EVP_CIPHER_CTX_free(l->cctx);
 	EVP_MD_CTX_free(l->mdctx);
 	EVP_MAC_CTX_free(l->macctx);
@@ -836,7 +862,7 @@ void soft_crypto_session_free(struct soft_sess *ss)
 	if (!ss)
 		return;
 	for (unsigned i = 0; i < ss->nlanes; i++)
-		lane_fini(&ss->lane[i]);
+		lane_fini(ss, &ss->lane[i]);
 	EVP_CIPHER_free(ss->cipher);
 	EVP_MD_free(ss->md);
 	EVP_MAC_free(ss->mac);
@@ -878,6 +904,8 @@ int soft_crypto_session_new(const struct atx_session_params *p, unsigned nlanes,
 	rc = sess_fetch(ss, p);
 	if (rc)
 		goto err_free_sess;
+	if (p->service == ATX_SVC_CIPHER || p->service == ATX_SVC_CHAIN)
+		(void)soft_prov_cipher_find(ss->cipher, cipher_name(p), &ss->pc);
 	for (unsigned i = 0; i < nlanes; i++) {
 		rc = lane_init(ss, &ss->lane[i], p);
 		if (rc)
@@ -890,6 +918,15 @@ err_free_sess:
 	ERR_clear_error();
 	soft_crypto_session_free(ss);   /* frees the lanes built so far */
 	return rc;
+}
+
+unsigned soft_crypto_prov_lanes(const struct soft_sess *ss)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ss->nlanes; i++)
+		n += ss->lane[i].pctx != NULL;
+	return n;
 }
 
 int soft_crypto_probe(const struct atx_session_params *p)

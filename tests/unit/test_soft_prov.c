@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_soft_prov - the software engine's ciphers through their provider's
+ * functions (engines/soft/soft_prov.h) give EVP's bytes.
+ *
+ * The reference is OpenSSL's EVP called here with a fresh context per
+ * request.  Checked: the lookup (found for every cipher the engine
+ * serves, refused for a name the cipher does not have, for no cipher,
+ * and when switched off); a keyed provider context re-inited with one IV
+ * after another for every cipher, size and direction, and with no IV
+ * (the mode's reset, compared with EVP doing the same on a keyed
+ * context); and atx sessions on the soft engine with the provider path
+ * on and off (soft_prov_off), flat, split and XTS data-unit requests, on
+ * the inline lane and a worker lane.  The engine's known-answer tests
+ * (test_crypto_kat, test_xts_units) run on the provider path, the
+ * default.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "atx.h"
+#include "soft/soft.h"
+#include "soft/soft_prov.h"
+
+struct alg {
+	const char *name;
+	enum atx_cipher_alg cipher;
+	size_t key_len, iv_len;
+	bool stream;            /* any length; else whole blocks (XTS: 16 bytes or more) */
+	bool block;             /* a block mode (padding to switch off) */
+};
+
+static const struct alg algs[] = {
+	{ "AES-128-XTS", ATX_CIPHER_AES_XTS, 32, 16, false, false },
+	{ "AES-256-XTS", ATX_CIPHER_AES_XTS, 64, 16, false, false },
+	{ "AES-128-CBC", ATX_CIPHER_AES_CBC, 16, 16, false, true },
+	{ "AES-192-CBC", ATX_CIPHER_AES_CBC, 24, 16, false, true },
+	{ "AES-256-CBC", ATX_CIPHER_AES_CBC, 32, 16, false, true },
+	{ "AES-128-CTR", ATX_CIPHER_AES_CTR, 16, 16, true, false },
+	{ "AES-256-CTR", ATX_CIPHER_AES_CTR, 32, 16, true, false },
+	{ "AES-128-ECB", ATX_CIPHER_AES_ECB, 16, 0, false, true },
+	{ "AES-256-ECB", ATX_CIPHER_AES_ECB, 32, 0, false, true },
+	{ "ChaCha20", ATX_CIPHER_CHACHA20, 32, 16, true, false },
+	{ "DES-EDE3-CBC", ATX_CIPHER_3DES_CBC, 24, 8, false, true },
+};
+#define NALGS (sizeof(algs) / sizeof(algs[0]))
+
+static void fill(uint8_t *p, size_t n, uint32_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (uint8_t)(seed >> 16);
+	}
+}
+
+/* Distinct key halves (XTS refuses equal ones). */
+static void key_of(const struct alg *a, uint8_t *key, uint32_t seed)
+{
+	fill(key, a->key_len, seed);
+}
+
+/* The reference: a fresh EVP context, keyed with @iv, padding off. */
+static void ref(const struct alg *a, const uint8_t *key, int enc, const uint8_t *iv,
+		const uint8_t *in, uint8_t *out, size_t len)
+{
+	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, a->name, NULL);
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	int l = 0;
+
+	assert_non_null(c);
+	assert_non_null(x);
+	assert_int_equal(EVP_CipherInit_ex2(x, c, key, a->iv_len ? iv : NULL, enc, NULL), 1);
+	assert_int_equal(EVP_CIPHER_CTX_set_padding(x, 0), 1);
+	assert_int_equal(EVP_CipherUpdate(x, out, &l, in, (int)len), 1);
+	assert_int_equal(l, (int)len);
+	EVP_CIPHER_CTX_free(x);
+	EVP_CIPHER_free(c);
+}
+
+static void test_find(void **state)
+{
+	struct soft_prov_cipher pc;
+	EVP_CIPHER *xts = EVP_CIPHER_fetch(NULL, "AES-256-XTS", NULL);
+
+	(void)state;
+	for (unsigned i = 0; i < NALGS; i++) {
+		EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, algs[i].name, NULL);
+
+		assert_non_null(c);
+		assert_int_equal(soft_prov_cipher_find(c, algs[i].name, &pc), 0);
+		assert_non_null(pc.update);
+		assert_int_equal(pc.ivlen, algs[i].iv_len);
+		assert_int_equal(pc.block, algs[i].block);
+		EVP_CIPHER_free(c);
+	}
+	/* Names compare without case, as OpenSSL's do. */
+	assert_int_equal(soft_prov_cipher_find(xts, "aes-256-xts", &pc), 0);
+	/* A name the cipher does not carry, however real, finds nothing. */
+	assert_int_equal(soft_prov_cipher_find(xts, "AES-128-CBC", &pc), -ENOENT);
+	assert_null(pc.update);
+	assert_int_equal(soft_prov_cipher_find(xts, "NOT-A-CIPHER", &pc), -ENOENT);
+	assert_int_equal(soft_prov_cipher_find(xts, NULL, &pc), -ENOENT);
+	assert_int_equal(soft_prov_cipher_find(NULL, "AES-256-XTS", &pc), -ENOENT);
+	soft_prov_off = true;
+	assert_int_equal(soft_prov_cipher_find(xts, "AES-256-XTS", &pc), -ENOENT);
+	soft_prov_off = false;
+	EVP_CIPHER_free(xts);
+}
+
+/* One keyed context, request after request, each with its own IV. */
+static void test_reinit_matches_evp(void **state)
+{
+	static const size_t lens[] = { 16, 64, 512, 4096, 65536, 1, 17, 1000 };
+	uint8_t key[64], iv[16], *in = malloc(65536), *out = malloc(65536), *want = malloc(65536);
+
+	(void)state;
+	assert_non_null(in);
+	assert_non_null(out);
+	assert_non_null(want);
+	for (unsigned i = 0; i < NALGS; i++) {
+		const struct alg *a = &algs[i];
+		EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, a->name, NULL);
+		struct soft_prov_cipher pc;
+
+		assert_int_equal(soft_prov_cipher_find(c, a->name, &pc), 0);
+		for (int enc = 0; enc <= 1; enc++) {
+			void *x;
+
+			key_of(a, key, 100 + i);
+			x = soft_prov_cipher_new(&pc, enc, key, a->key_len);
+			assert_non_null(x);
+			for (unsigned k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+				size_t len = lens[k];
+
+				if (!a->stream && len % (a->name[0] == 'D' ? 8 : 16))
+					continue;
+				fill(in, len, 7 * k + i);
+				fill(iv, sizeof(iv), 31 * k + i + (unsigned)enc);
+				ref(a, key, enc, iv, in, want, len);
+				memset(out, 0, len);
+				assert_int_equal(soft_prov_cipher_iv(&pc, x, enc,
+								     a->iv_len ? iv : NULL), 0);
+				assert_int_equal(soft_prov_cipher_update(&pc, x, out, in, len), 0);
+				assert_memory_equal(out, want, len);
+			}
+			soft_prov_cipher_free(&pc, x);
+		}
+		EVP_CIPHER_free(c);
+	}
+	free(in);
+	free(out);
+	free(want);
+}
+
+/*
+ * No IV: the mode's own reset (CBC goes back to the IV it was last given
+ * at init), exactly what EVP_CipherInit_ex2 with a NULL IV does.
+ */
+static void test_null_iv_as_evp(void **state)
+{
+	const struct alg *a = &algs[2]; /* AES-128-CBC */
+	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, a->name, NULL);
+	EVP_CIPHER_CTX *e = EVP_CIPHER_CTX_new();
+	struct soft_prov_cipher pc;
+	uint8_t key[16], iv[16], in[64], out[64], want[64];
+	void *x;
+	int l;
+
+	(void)state;
+	key_of(a, key, 5);
+	fill(iv, 16, 6);
+	fill(in, 64, 7);
+	assert_int_equal(soft_prov_cipher_find(c, a->name, &pc), 0);
+	x = soft_prov_cipher_new(&pc, 1, key, 16);
+	assert_non_null(x);
+	assert_int_equal(EVP_CipherInit_ex2(e, c, key, NULL, 1, NULL), 1);
+	assert_int_equal(EVP_CIPHER_CTX_set_padding(e, 0), 1);
+	for (unsigned r = 0; r < 3; r++) {
+		const uint8_t *v = r == 1 ? NULL : iv;
+
+		assert_int_equal(EVP_CipherInit_ex2(e, NULL, NULL, v, 1, NULL), 1);
+		assert_int_equal(EVP_CipherUpdate(e, want, &l, in, 64), 1);
+		assert_int_equal(soft_prov_cipher_iv(&pc, x, 1, v), 0);
+		assert_int_equal(soft_prov_cipher_update(&pc, x, out, in, 64), 0);
+		assert_memory_equal(out, want, 64);
+	}
+	/* After a reset, the same IV gives the first request's bytes again. */
+	ref(a, key, 1, iv, in, want, 64);
+	assert_memory_equal(out, want, 64);
+	soft_prov_cipher_free(&pc, x);
+	EVP_CIPHER_CTX_free(e);
+	EVP_CIPHER_free(c);
+}
+
+static struct atx_session *sess_on_soft(struct atx_ctx *ctx, const struct alg *a, int enc,
+					const uint8_t *key, size_t unit)
+{
+	struct atx_session_params p = { .size = sizeof(p), .service = ATX_SVC_CIPHER,
+					.dir = enc ? ATX_ENCRYPT : ATX_DECRYPT,
+					.cipher = a->cipher, .key = key, .key_len = a->key_len,
+					.engine = "soft", .data_unit_len = unit,
+					.data_unit_iv_step = unit ? 1 : 0 };
+	struct soft_sess *ss = NULL;
+
+	/* The engine's own session for these parameters takes the expected path. */
+	assert_int_equal(soft_crypto_session_new(&p, 2, &ss), 0);
+	assert_int_equal(soft_crypto_prov_lanes(ss), soft_prov_off ? 0 : 2);
+	soft_crypto_session_free(ss);
+	return atx_session_new(ctx, &p);
+}
+
+/* Flat, split and data-unit requests through atx, both lanes, both paths. */
+static void engine_run(bool off)
+{
+	struct atx_ctx_opts o = { .size = sizeof(o), .soft_lanes = 1 };
+	uint8_t key[64], iv[16], tw[16];
+	size_t len = 4096;
+	uint8_t *in = malloc(len), *out = malloc(len), *want = malloc(len);
+	struct atx_ctx *ctx;
+
+	soft_prov_off = off;
+	ctx = atx_ctx_new(&o);
+	assert_non_null(ctx);
+	assert_non_null(in);
+	assert_non_null(out);
+	assert_non_null(want);
+	for (unsigned i = 0; i < NALGS; i++) {
+		const struct alg *a = &algs[i];
+
+		for (int enc = 0; enc <= 1; enc++) {
+			struct atx_session *s;
+
+			key_of(a, key, 200 + i);
+			s = sess_on_soft(ctx, a, enc, key, 0);
+			assert_non_null(s);
+			/* Enough requests in flight that both lanes get some. */
+			for (unsigned r = 0; r < 16; r++) {
+				struct atx_tx *tx;
+
+				fill(in, len, r + 10 * i);
+				fill(iv, 16, r + 77 * i + (unsigned)enc);
+				ref(a, key, enc, iv, in, want, len);
+				memset(out, 0, len);
+				/* The lists, like the buffers, live until completion. */
+				struct iovec sv[3] = { { in, 100 }, { in + 100, 1900 },
+						       { in + 2000, len - 2000 } };
+				struct iovec dv[2] = { { out, 1000 }, { out + 1000, len - 1000 } };
+
+				if (r % 2) {
+					struct atx_crypto_op op = {
+						.size = sizeof(op), .src = sv, .src_cnt = 3,
+						.dst = dv, .dst_cnt = 2,
+						.iv = a->iv_len ? iv : NULL, .iv_len = a->iv_len };
+
+					tx = atx_crypto(ctx, s, &op, NULL);
+				} else {
+					tx = atx_cipher(ctx, s, out, in, len, a->iv_len ? iv : NULL,
+							NULL);
+				}
+				assert_non_null(tx);
+				atx_issue_pending(ctx);
+				assert_int_equal(atx_wait(tx), 0);
+				assert_memory_equal(out, want, len);
+			}
+			atx_session_free(s);
+		}
+	}
+	/* XTS with 512-byte data units: one re-init per unit. */
+	for (int enc = 0; enc <= 1; enc++) {
+		const struct alg *a = &algs[1];
+		struct atx_session *s;
+		struct atx_tx *tx;
+
+		key_of(a, key, 300);
+		s = sess_on_soft(ctx, a, enc, key, 512);
+		assert_non_null(s);
+		fill(in, len, 301);
+		fill(iv, 16, 302);
+		for (unsigned u = 0; u < len / 512; u++) {
+			memcpy(tw, iv, 16);
+			tw[0] = (uint8_t)(tw[0] + u);   /* no carry: iv[0] + 7 stays below 256 */
+			assert_true(iv[0] + 7 < 256);
+			ref(a, key, enc, tw, in + 512 * u, want + 512 * u, 512);
+		}
+		tx = atx_cipher(ctx, s, out, in, len, iv, NULL);
+		assert_non_null(tx);
+		atx_issue_pending(ctx);
+		assert_int_equal(atx_wait(tx), 0);
+		assert_memory_equal(out, want, len);
+		atx_session_free(s);
+	}
+	atx_ctx_free(ctx);
+	soft_prov_off = false;
+	free(in);
+	free(out);
+	free(want);
+}
+
+static void test_engine_provider_path(void **state)
+{
+	(void)state;
+	engine_run(false);
+}
+
+static void test_engine_evp_path(void **state)
+{
+	(void)state;
+	engine_run(true);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_reinit_matches_evp),
+		cmocka_unit_test(test_null_iv_as_evp),
+		cmocka_unit_test(test_engine_provider_path),
+		cmocka_unit_test(test_engine_evp_path),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
