@@ -94,6 +94,23 @@ def test_workloads_verified_json(atx_bin, tmp_path, workload):
     assert rows[0]["block_size"] == 4096 and rows[0]["queue_depth"] == 8
 
 
+@pytest.mark.parametrize("choice,label", [(None, "openssl+isa-l"),
+                                          ("provider", "openssl+isa-l"),
+                                          ("evp", "openssl-evp+isa-l")])
+def test_baseline_choice(atx_bin, tmp_path, choice, label):
+    """The hand loop re-inits its ciphers as the software engine does (the
+    provider's functions), or through EVP_CipherInit_ex2 with --baseline evp;
+    either way every atx output is checked against the loop's bytes, so the
+    evp run also checks the engine's provider path against plain EVP."""
+    args = ["--baseline", choice] if choice else []
+    rows = bench_json(atx_bin, "--seconds", "0.1", "-q", "8", "--dir", str(tmp_path),
+                      "-w", "xts-enc,crc32c,copy;read,xts-dec,crc32c;cbc-enc;chain:xts-enc,copy",
+                      *args)
+    assert len(rows) == 4
+    for row in rows:
+        assert row["baseline"] == label and row["verified"] is True
+
+
 def test_sweep_is_a_cross_product(atx_bin):
     rows = bench_json(atx_bin, "--seconds", "0.1", "-w", "xts-enc,crc32c,copy",
                       "-e", "soft,soft:lanes=1", "-b", "512,64K", "-q", "1,16")
@@ -159,6 +176,7 @@ def test_table_output(atx_bin):
     (["-w", "burst:xts-enc,crc32c"], "a burst: workload is one"),
     (["-w", "burst:write"], "a burst: workload is one"),
     (["stray"], "unexpected argument"),
+    (["--baseline", "fast"], "--baseline takes provider or evp"),
     (["-e", "virtio:/nonexistent/atx-bench.sock", "--seconds", "0.1"], "cannot attach"),
 ])
 def test_bad_input_exits_2_one_line(atx_bin, args, words):

@@ -40,6 +40,7 @@
 
 #include "atx.h"
 #include "atx_simd.h"
+#include "soft/soft_prov.h"
 #include "bench.h"
 #include "cli.h"
 #include "cmds.h"
@@ -329,6 +330,7 @@ struct bench_opts {
 	unsigned long ops;      /* per configuration instead of seconds (0 = use seconds) */
 	unsigned rounds;
 	bool json, quiet, peers, progress;
+	bool evp_base;          /* --baseline evp: ciphers through EVP_CipherInit_ex2 */
 	const char *json_out;
 	const char *dir;        /* where the read/write files go */
 	struct versus vs[MAX_VS];
@@ -449,14 +451,33 @@ _Static_assert(offsetof(struct slot, buf) == 64, "a slot's per-chain fields fill
 
 /* ---- the hand-written baseline: OpenSSL + ISA-L + libc, no atx ---- */
 
+/*
+ * The ciphers the software engine re-inits per request through their
+ * provider's functions (soft_prov.h) run the same way here, so that the
+ * ratio measures atx and not EVP_CipherInit_ex2; --baseline evp makes
+ * this loop the textbook EVP one instead.
+ */
 struct baseline {
 	EVP_CIPHER *xts, *cbc, *gcm;
 	EVP_CIPHER_CTX *xts_enc, *xts_dec, *cbc_enc, *gcm_enc;
 	EVP_MAC *hmac;
 	EVP_MAC_CTX *hctx;
+	struct soft_prov_cipher pxts, pcbc;
+	void *p_xts_enc, *p_xts_dec, *p_cbc_enc; /* NULL: that cipher through EVP */
 };
 
-static int baseline_init(struct baseline *b)
+/* The provider contexts, when the engine would have them too (soft_crypto.c does the same). */
+static void baseline_prov_init(struct baseline *b)
+{
+	if (!soft_prov_cipher_find(b->xts, "AES-256-XTS", &b->pxts)) {
+		b->p_xts_enc = soft_prov_cipher_new(&b->pxts, 1, bench_key, 64);
+		b->p_xts_dec = soft_prov_cipher_new(&b->pxts, 0, bench_key, 64);
+	}
+	if (!soft_prov_cipher_find(b->cbc, "AES-128-CBC", &b->pcbc))
+		b->p_cbc_enc = soft_prov_cipher_new(&b->pcbc, 1, bench_key, 16);
+}
+
+static int baseline_init(struct baseline *b, bool evp)
 {
 	OSSL_PARAM prm[2] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 							      (char *)"SHA256", 0),
@@ -480,11 +501,19 @@ static int baseline_init(struct baseline *b)
 	    !EVP_CipherInit_ex2(b->gcm_enc, b->gcm, bench_key, NULL, 1, NULL) ||
 	    !EVP_MAC_init(b->hctx, bench_key, 32, prm))
 		return -EIO;
+	if (!evp)
+		baseline_prov_init(b);
 	return 0;
 }
 
 static void baseline_fini(struct baseline *b)
 {
+	if (b->p_xts_enc)
+		soft_prov_cipher_free(&b->pxts, b->p_xts_enc);
+	if (b->p_xts_dec)
+		soft_prov_cipher_free(&b->pxts, b->p_xts_dec);
+	if (b->p_cbc_enc)
+		soft_prov_cipher_free(&b->pcbc, b->p_cbc_enc);
 	EVP_CIPHER_CTX_free(b->xts_enc);
 	EVP_CIPHER_CTX_free(b->xts_dec);
 	EVP_CIPHER_CTX_free(b->cbc_enc);
@@ -507,6 +536,19 @@ static int evp_run(EVP_CIPHER_CTX *x, const uint8_t *iv, unsigned char *out,
 	return 0;
 }
 
+/* The same through the provider's functions when @pctx is set (--baseline provider). */
+static inline int cipher_run(const struct soft_prov_cipher *pc, void *pctx, int enc,
+			     EVP_CIPHER_CTX *x, const uint8_t *iv, unsigned char *out,
+			     const unsigned char *in, size_t bs)
+{
+	if (!pctx)
+		return evp_run(x, iv, out, in, bs);
+	if (soft_prov_cipher_iv(pc, pctx, enc, iv) ||
+	    soft_prov_cipher_update(pc, pctx, out, in, bs))
+		return -EIO;
+	return 0;
+}
+
 /* Step @i of @w for block @blk on slot @s's buffers, by a direct call. */
 static int baseline_step(struct baseline *b, const struct workload *w, unsigned i,
 			 struct slot *s, size_t bs, const uint8_t *iv, int fd_in, int fd_out,
@@ -522,15 +564,15 @@ static int baseline_step(struct baseline *b, const struct workload *w, unsigned 
 
 		switch (n->kind) {
 		case K_XTS_ENC:
-			if (evp_run(b->xts_enc, iv, out, in, bs))
+			if (cipher_run(&b->pxts, b->p_xts_enc, 1, b->xts_enc, iv, out, in, bs))
 				return -EIO;
 			break;
 		case K_XTS_DEC:
-			if (evp_run(b->xts_dec, iv, out, in, bs))
+			if (cipher_run(&b->pxts, b->p_xts_dec, 0, b->xts_dec, iv, out, in, bs))
 				return -EIO;
 			break;
 		case K_CBC_ENC:
-			if (evp_run(b->cbc_enc, iv, out, in, bs))
+			if (cipher_run(&b->pcbc, b->p_cbc_enc, 1, b->cbc_enc, iv, out, in, bs))
 				return -EIO;
 			break;
 		case K_GCM_ENC:
@@ -1524,7 +1566,7 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 		snprintf(res->note, sizeof(res->note), "RAID steps need a block size multiple of 64");
 		return res->status = -EINVAL;
 	}
-	ret = baseline_init(&b);
+	ret = baseline_init(&b, o->evp_base);
 	if (ret < 0) {
 		snprintf(res->note, sizeof(res->note), "baseline: OpenSSL setup failed");
 		goto out_baseline;
@@ -1594,7 +1636,7 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 		}
 		pinned = true;
 	}
-	res->baseline = "openssl+isa-l";
+	res->baseline = o->evp_base ? "openssl-evp+isa-l" : "openssl+isa-l";
 	if (c->e->sess_engine && !strcmp(c->e->sess_engine, "mb")) {
 		bool any = false;
 
@@ -2367,6 +2409,7 @@ static void usage(FILE *f)
 		"usage: atx bench [-w WORKLOAD]... [-e ENGINE]... [-b SIZES] [-q DEPTHS]\n"
 		"                 [--seconds S | --ops N] [--rounds N] [--json] [--json-out FILE]\n"
 		"                 [--no-peers] [--versus LIST] [--cpu N] [--dir DIR] [--quiet]\n"
+		"                 [--baseline provider|evp]\n"
 		"       atx bench --standard [...]     the standard set (`make bench`)\n"
 		"       atx bench plot RESULTS.json... [-o DIR]\n"
 		"Runs dependency chains through atx and, interleaved in the same process, a\n"
@@ -2398,6 +2441,9 @@ static void usage(FILE *f)
 		"                put the DPDK peers' worker lcore there too; a dpdk: side\n"
 		"                without --cpu pins to the last CPU\n"
 		"  --dir DIR     where read/write workloads put their files (default $TMPDIR or /tmp)\n"
+		"  --baseline B  provider (default): the loop re-inits XTS and CBC contexts\n"
+		"                through the cipher's provider functions, as the software engine\n"
+		"                does; evp: through EVP_CipherInit_ex2, the textbook loop\n"
 		"Exit status: 0 all verified, 1 an output differed from the baseline, 2 error.\n");
 }
 
@@ -2420,6 +2466,7 @@ int cmd_bench(int argc, char **argv)
 		{ "standard", no_argument, NULL, 'S' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'Q' },
+		{ "baseline", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -2518,6 +2565,13 @@ int cmd_bench(int argc, char **argv)
 			break;
 		case 'Q':
 			o.quiet = true;
+			break;
+		case 'B':
+			if (strcmp(optarg, "provider") && strcmp(optarg, "evp")) {
+				cli_err("--baseline takes provider or evp");
+				goto out;
+			}
+			o.evp_base = !strcmp(optarg, "evp");
 			break;
 		case 'V':
 			if (add_versus(optarg, &o))
