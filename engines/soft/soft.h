@@ -30,7 +30,10 @@ int soft_crypto_session_new(const struct atx_session_params *p, unsigned nlanes,
 			    struct soft_sess **out);
 void soft_crypto_session_free(struct soft_sess *ss);             /* zeroizes keys */
 int soft_crypto_exec(struct soft_sess *ss, unsigned lane, struct atx_op *op);
-/* How many of @ss's lanes run its cipher through the provider's functions (soft_prov.h). */
+/*
+ * How many of @ss's lanes run all its cipher, digest and MAC work through
+ * the provider's functions (soft_prov.h); AEAD sessions: none.
+ */
 unsigned soft_crypto_prov_lanes(const struct soft_sess *ss);
 
 #endif

@@ -58,8 +58,10 @@
 struct soft_lane {
 	EVP_CIPHER_CTX *cctx;   /* CIPHER, AEAD, CHAIN: keyed */
 	void *pctx;             /* CIPHER, CHAIN: the provider's keyed context, or NULL (soft_prov.h) */
-	EVP_MD_CTX *mdctx;      /* HASH */
-	EVP_MAC_CTX *macctx;    /* MAC, CHAIN: keyed */
+	EVP_MD_CTX *mdctx;      /* HASH, when pdctx is NULL */
+	void *pdctx;            /* HASH: the provider's context, or NULL (soft_prov.h) */
+	EVP_MAC_CTX *macctx;    /* MAC, CHAIN: keyed, when pmctx is NULL */
+	void *pmctx;            /* MAC, CHAIN: the provider's keyed context, or NULL */
 	size_t ivlen;           /* AEAD: IV length cctx is set up for (0 = unknown) */
 	uint8_t *scratch;       /* AEAD decrypt, XTS/CCM gather; wiped after use */
 	size_t scratch_cap;
@@ -78,6 +80,8 @@ struct soft_sess {
 	EVP_MD *md;
 	EVP_MAC *mac;
 	struct soft_prov_cipher pc; /* lanes' pctx: see soft_prov.h */
+	struct soft_prov_digest pd; /* lanes' pdctx */
+	struct soft_prov_mac pm;    /* lanes' pmctx */
 	uint8_t ccm_key[32];    /* CCM only: to re-key on a nonce length change */
 	size_t ccm_key_len;
 	unsigned nlanes;
@@ -489,6 +493,19 @@ static int mac_feed(void *c, const uint8_t *p, size_t n)
 	return EVP_MAC_update(c, p, n);
 }
 
+/* A provider's digest or MAC update (the same signature) and its context, for sg_feed. */
+struct prov_feed {
+	int (*update)(void *ctx, const unsigned char *in, size_t inl);
+	void *ctx;
+};
+
+static int prov_feed(void *c, const uint8_t *p, size_t n)
+{
+	const struct prov_feed *f = c;
+
+	return f->update(f->ctx, p, n);
+}
+
 static int do_hash(struct soft_sess *ss, struct soft_lane *l, const struct atx_op *op)
 {
 	uint8_t md[EVP_MAX_MD_SIZE];
@@ -496,6 +513,18 @@ static int do_hash(struct soft_sess *ss, struct soft_lane *l, const struct atx_o
 	size_t len = op->len;
 	int rc;
 
+	if (l->pdctx) {
+		struct prov_feed f = { ss->pd.update, l->pdctx };
+
+		rc = soft_prov_digest_init(&ss->pd, l->pdctx);
+		if (!rc)
+			rc = sg_feed(op->u.crypto.src, op->u.crypto.src_cnt, len, prov_feed, &f);
+		if (!rc)
+			rc = soft_prov_digest_final(&ss->pd, l->pdctx, md);
+		if (rc)
+			return rc;
+		return digest_out(ss, op, md);
+	}
 	if (EVP_DigestInit_ex2(l->mdctx, ss->md, NULL) != 1)
 		return -EIO;
 	rc = sg_feed(op->u.crypto.src, op->u.crypto.src_cnt, len, md_feed, l->mdctx);
@@ -507,12 +536,25 @@ static int do_hash(struct soft_sess *ss, struct soft_lane *l, const struct atx_o
 }
 
 /* MAC over @aad then @len bytes of @iov, into @md (EVP_MAX_MD_SIZE bytes). */
-static int mac_sg(struct soft_lane *l, const void *aad, size_t aad_len,
-		  const struct iovec *iov, unsigned cnt, size_t len, uint8_t *md)
+static int mac_sg(const struct soft_sess *ss, struct soft_lane *l, const void *aad,
+		  size_t aad_len, const struct iovec *iov, unsigned cnt, size_t len, uint8_t *md)
 {
 	size_t mdlen = 0;
 	int rc;
 
+	if (l->pmctx) {
+		struct prov_feed f = { ss->pm.update, l->pmctx };
+
+		/* No key: restart with the key the context already holds. */
+		rc = soft_prov_mac_init(&ss->pm, l->pmctx);
+		if (!rc && aad_len && !ss->pm.update(l->pmctx, aad, aad_len))
+			rc = -EIO;
+		if (!rc)
+			rc = sg_feed(iov, cnt, len, prov_feed, &f);
+		if (!rc)
+			rc = soft_prov_mac_final(&ss->pm, l->pmctx, md, EVP_MAX_MD_SIZE, &mdlen);
+		return rc;
+	}
 	/* NULL key: restart with the key the context already holds. */
 	if (EVP_MAC_init(l->macctx, NULL, 0, NULL) != 1)
 		return -EIO;
@@ -531,7 +573,7 @@ static int do_mac(struct soft_sess *ss, struct soft_lane *l, const struct atx_op
 	uint8_t md[EVP_MAX_MD_SIZE];
 	int rc;
 
-	rc = mac_sg(l, NULL, 0, op->u.crypto.src, op->u.crypto.src_cnt, op->len, md);
+	rc = mac_sg(ss, l, NULL, 0, op->u.crypto.src, op->u.crypto.src_cnt, op->len, md);
 	if (rc) {
 		OPENSSL_cleanse(md, sizeof(md));
 		return rc;
@@ -551,13 +593,13 @@ static int do_chain(struct soft_sess *ss, struct soft_lane *l, const struct atx_
 		/* Encrypt-then-MAC: the MAC covers aad || ciphertext. */
 		rc = do_cipher(ss, l, op);
 		if (!rc)
-			rc = mac_sg(l, op->u.crypto.aad, op->u.crypto.aad_len, dst, dst_cnt,
+			rc = mac_sg(ss, l, op->u.crypto.aad, op->u.crypto.aad_len, dst, dst_cnt,
 				    op->len, md);
 		if (!rc)
 			return digest_out(ss, op, md);
 	} else {
 		/* Verify before decrypting: a forgery produces no output at all. */
-		rc = mac_sg(l, op->u.crypto.aad, op->u.crypto.aad_len, op->u.crypto.src,
+		rc = mac_sg(ss, l, op->u.crypto.aad, op->u.crypto.aad_len, op->u.crypto.src,
 			    op->u.crypto.src_cnt, op->len, md);
 		if (!rc)
 			rc = digest_out(ss, op, md);
@@ -816,9 +858,14 @@ static int lane_init(struct soft_sess *ss, struct soft_lane *l, const struct atx
 			l->pctx = soft_prov_cipher_new(&ss->pc, ss->enc, p->key, p->key_len);
 	}
 	if (ss->md) {
-		l->mdctx = EVP_MD_CTX_new();
-		if (!l->mdctx)
-			return -ENOMEM;
+		/* The provider's context when there is one (soft_prov.h), else EVP's. */
+		if (ss->pd.init)
+			l->pdctx = soft_prov_digest_new(&ss->pd);
+		if (!l->pdctx) {
+			l->mdctx = EVP_MD_CTX_new();
+			if (!l->mdctx)
+				return -ENOMEM;
+		}
 	}
 	if (ss->mac) {
 		OSSL_PARAM params[2];
@@ -834,6 +881,11 @@ static int lane_init(struct soft_sess *ss, struct soft_lane *l, const struct atx
 			params[0] = OSSL_PARAM_construct_utf8_string(
 				OSSL_MAC_PARAM_DIGEST, (char *)atx__mac_hmac_digest(p->mac), 0);
 		params[1] = OSSL_PARAM_construct_end();
+		if (ss->pm.init) {
+			l->pmctx = soft_prov_mac_new(&ss->pm, key, klen, params);
+			if (l->pmctx)
+				return 0;
+		}
 		l->macctx = EVP_MAC_CTX_new(ss->mac);
 		if (!l->macctx)
 			return -ENOMEM;
@@ -847,6 +899,10 @@ static void lane_fini(struct soft_sess *ss, struct soft_lane *l)
 {
 	if (l->pctx)
 		soft_prov_cipher_free(&ss->pc, l->pctx); /* cleanses the key schedule */
+	if (l->pdctx)
+		soft_prov_digest_free(&ss->pd, l->pdctx);
+	if (l->pmctx)
+		soft_prov_mac_free(&ss->pm, l->pmctx); /* cleanses the key */
 	EVP_CIPHER_CTX_free(l->cctx);
 	EVP_MD_CTX_free(l->mdctx);
 	EVP_MAC_CTX_free(l->macctx);
@@ -906,6 +962,11 @@ int soft_crypto_session_new(const struct atx_session_params *p, unsigned nlanes,
 		goto err_free_sess;
 	if (p->service == ATX_SVC_CIPHER || p->service == ATX_SVC_CHAIN)
 		(void)soft_prov_cipher_find(ss->cipher, cipher_name(p), &ss->pc);
+	if (ss->md)
+		(void)soft_prov_digest_find(ss->md, atx__hash_ossl_name(p->hash), &ss->pd);
+	if (ss->mac)
+		(void)soft_prov_mac_find(ss->mac, p->mac == ATX_MAC_AES_CMAC ? "CMAC" : "HMAC",
+					 &ss->pm);
 	for (unsigned i = 0; i < nlanes; i++) {
 		rc = lane_init(ss, &ss->lane[i], p);
 		if (rc)
@@ -924,8 +985,17 @@ unsigned soft_crypto_prov_lanes(const struct soft_sess *ss)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < ss->nlanes; i++)
-		n += ss->lane[i].pctx != NULL;
+	bool c = ss->service == ATX_SVC_CIPHER || ss->service == ATX_SVC_CHAIN;
+	bool m = ss->service == ATX_SVC_MAC || ss->service == ATX_SVC_CHAIN;
+	bool h = ss->service == ATX_SVC_HASH;
+
+	if (!c && !m && !h)
+		return 0;       /* AEAD stays on EVP */
+	for (unsigned i = 0; i < ss->nlanes; i++) {
+		const struct soft_lane *l = &ss->lane[i];
+
+		n += (!c || l->pctx) && (!m || l->pmctx) && (!h || l->pdctx);
+	}
 	return n;
 }
 

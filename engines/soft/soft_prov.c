@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * soft_prov.c - finding a cipher's provider functions (soft_prov.h).
+ * soft_prov.c - finding a cipher's, digest's or MAC's provider functions
+ * (soft_prov.h).
  */
 #include <stdbool.h>
 #include <string.h>
@@ -31,17 +32,17 @@ static bool names_have(const char *names, const char *name)
 	return false;
 }
 
-int soft_prov_cipher_find(const EVP_CIPHER *c, const char *name, struct soft_prov_cipher *out)
+/*
+ * Hand each function of the implementation of operation @op named @name
+ * in @prov to @take: true when there is exactly one such implementation.
+ */
+static bool prov_take(OSSL_PROVIDER *prov, int op, const char *name,
+		      void (*take)(const OSSL_DISPATCH *d, void *out), void *out)
 {
-	OSSL_PROVIDER *prov = c ? (OSSL_PROVIDER *)EVP_CIPHER_get0_provider(c) : NULL;
 	const OSSL_ALGORITHM *algs, *a, *hit = NULL;
-	struct soft_prov_cipher pc = { 0 };
 	int no_cache = 0;
 
-	memset(out, 0, sizeof(*out));
-	if (!prov || !name || soft_prov_off || !EVP_CIPHER_is_a(c, name))
-		return -ENOENT;
-	algs = OSSL_PROVIDER_query_operation(prov, OSSL_OP_CIPHER, &no_cache);
+	algs = OSSL_PROVIDER_query_operation(prov, op, &no_cache);
 	for (a = algs; a && a->algorithm_names; a++) {
 		if (!names_have(a->algorithm_names, name))
 			continue;
@@ -51,30 +52,48 @@ int soft_prov_cipher_find(const EVP_CIPHER *c, const char *name, struct soft_pro
 		}
 		hit = a;
 	}
-	for (const OSSL_DISPATCH *d = hit ? hit->implementation : NULL; d && d->function_id; d++) {
-		switch (d->function_id) {
-		case OSSL_FUNC_CIPHER_NEWCTX:
-			pc.newctx = OSSL_FUNC_cipher_newctx(d);
-			break;
-		case OSSL_FUNC_CIPHER_FREECTX:
-			pc.freectx = OSSL_FUNC_cipher_freectx(d);
-			break;
-		case OSSL_FUNC_CIPHER_ENCRYPT_INIT:
-			pc.einit = OSSL_FUNC_cipher_encrypt_init(d);
-			break;
-		case OSSL_FUNC_CIPHER_DECRYPT_INIT:
-			pc.dinit = OSSL_FUNC_cipher_decrypt_init(d);
-			break;
-		case OSSL_FUNC_CIPHER_UPDATE:
-			pc.update = OSSL_FUNC_cipher_update(d);
-			break;
-		case OSSL_FUNC_CIPHER_SET_CTX_PARAMS:
-			pc.set_params = OSSL_FUNC_cipher_set_ctx_params(d);
-			break;
-		}
-	}
+	for (const OSSL_DISPATCH *d = hit ? hit->implementation : NULL; d && d->function_id; d++)
+		take(d, out);
 	if (algs)
-		OSSL_PROVIDER_unquery_operation(prov, OSSL_OP_CIPHER, algs);
+		OSSL_PROVIDER_unquery_operation(prov, op, algs);
+	return hit != NULL;
+}
+
+static void take_cipher(const OSSL_DISPATCH *d, void *out)
+{
+	struct soft_prov_cipher *pc = out;
+
+	switch (d->function_id) {
+	case OSSL_FUNC_CIPHER_NEWCTX:
+		pc->newctx = OSSL_FUNC_cipher_newctx(d);
+		break;
+	case OSSL_FUNC_CIPHER_FREECTX:
+		pc->freectx = OSSL_FUNC_cipher_freectx(d);
+		break;
+	case OSSL_FUNC_CIPHER_ENCRYPT_INIT:
+		pc->einit = OSSL_FUNC_cipher_encrypt_init(d);
+		break;
+	case OSSL_FUNC_CIPHER_DECRYPT_INIT:
+		pc->dinit = OSSL_FUNC_cipher_decrypt_init(d);
+		break;
+	case OSSL_FUNC_CIPHER_UPDATE:
+		pc->update = OSSL_FUNC_cipher_update(d);
+		break;
+	case OSSL_FUNC_CIPHER_SET_CTX_PARAMS:
+		pc->set_params = OSSL_FUNC_cipher_set_ctx_params(d);
+		break;
+	}
+}
+
+int soft_prov_cipher_find(const EVP_CIPHER *c, const char *name, struct soft_prov_cipher *out)
+{
+	OSSL_PROVIDER *prov = c ? (OSSL_PROVIDER *)EVP_CIPHER_get0_provider(c) : NULL;
+	struct soft_prov_cipher pc = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	if (!prov || !name || soft_prov_off || !EVP_CIPHER_is_a(c, name) ||
+	    !prov_take(prov, OSSL_OP_CIPHER, name, take_cipher, &pc))
+		return -ENOENT;
 	if (!pc.newctx || !pc.freectx || !pc.einit || !pc.dinit || !pc.update || !pc.set_params)
 		return -ENOENT;
 	pc.provctx = OSSL_PROVIDER_get0_provider_ctx(prov);
@@ -107,4 +126,119 @@ void soft_prov_cipher_free(const struct soft_prov_cipher *pc, void *ctx)
 {
 	if (ctx)
 		pc->freectx(ctx);
+}
+
+/* ---- digests ---- */
+
+static void take_digest(const OSSL_DISPATCH *d, void *out)
+{
+	struct soft_prov_digest *pd = out;
+
+	switch (d->function_id) {
+	case OSSL_FUNC_DIGEST_NEWCTX:
+		pd->newctx = OSSL_FUNC_digest_newctx(d);
+		break;
+	case OSSL_FUNC_DIGEST_FREECTX:
+		pd->freectx = OSSL_FUNC_digest_freectx(d);
+		break;
+	case OSSL_FUNC_DIGEST_INIT:
+		pd->init = OSSL_FUNC_digest_init(d);
+		break;
+	case OSSL_FUNC_DIGEST_UPDATE:
+		pd->update = OSSL_FUNC_digest_update(d);
+		break;
+	case OSSL_FUNC_DIGEST_FINAL:
+		pd->final = OSSL_FUNC_digest_final(d);
+		break;
+	}
+}
+
+int soft_prov_digest_find(const EVP_MD *md, const char *name, struct soft_prov_digest *out)
+{
+	OSSL_PROVIDER *prov = md ? (OSSL_PROVIDER *)EVP_MD_get0_provider(md) : NULL;
+	struct soft_prov_digest pd = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	if (!prov || !name || soft_prov_off || !EVP_MD_is_a(md, name) ||
+	    !prov_take(prov, OSSL_OP_DIGEST, name, take_digest, &pd))
+		return -ENOENT;
+	if (!pd.newctx || !pd.freectx || !pd.init || !pd.update || !pd.final)
+		return -ENOENT;
+	pd.provctx = OSSL_PROVIDER_get0_provider_ctx(prov);
+	pd.size = (size_t)EVP_MD_get_size(md);
+	*out = pd;
+	return 0;
+}
+
+void *soft_prov_digest_new(const struct soft_prov_digest *pd)
+{
+	return pd->newctx(pd->provctx);
+}
+
+void soft_prov_digest_free(const struct soft_prov_digest *pd, void *ctx)
+{
+	if (ctx)
+		pd->freectx(ctx);
+}
+
+/* ---- MACs ---- */
+
+static void take_mac(const OSSL_DISPATCH *d, void *out)
+{
+	struct soft_prov_mac *pm = out;
+
+	switch (d->function_id) {
+	case OSSL_FUNC_MAC_NEWCTX:
+		pm->newctx = OSSL_FUNC_mac_newctx(d);
+		break;
+	case OSSL_FUNC_MAC_FREECTX:
+		pm->freectx = OSSL_FUNC_mac_freectx(d);
+		break;
+	case OSSL_FUNC_MAC_INIT:
+		pm->init = OSSL_FUNC_mac_init(d);
+		break;
+	case OSSL_FUNC_MAC_UPDATE:
+		pm->update = OSSL_FUNC_mac_update(d);
+		break;
+	case OSSL_FUNC_MAC_FINAL:
+		pm->final = OSSL_FUNC_mac_final(d);
+		break;
+	}
+}
+
+int soft_prov_mac_find(const EVP_MAC *m, const char *name, struct soft_prov_mac *out)
+{
+	OSSL_PROVIDER *prov = m ? (OSSL_PROVIDER *)EVP_MAC_get0_provider(m) : NULL;
+	struct soft_prov_mac pm = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	if (!prov || !name || soft_prov_off || !EVP_MAC_is_a(m, name) ||
+	    !prov_take(prov, OSSL_OP_MAC, name, take_mac, &pm))
+		return -ENOENT;
+	if (!pm.newctx || !pm.freectx || !pm.init || !pm.update || !pm.final)
+		return -ENOENT;
+	pm.provctx = OSSL_PROVIDER_get0_provider_ctx(prov);
+	*out = pm;
+	return 0;
+}
+
+void *soft_prov_mac_new(const struct soft_prov_mac *pm, const void *key, size_t keylen,
+			const OSSL_PARAM params[])
+{
+	void *ctx = pm->newctx(pm->provctx);
+
+	if (!ctx)
+		return NULL;
+	if (!pm->init(ctx, key, keylen, params)) {
+		pm->freectx(ctx);
+		ERR_clear_error();
+		return NULL;
+	}
+	return ctx;
+}
+
+void soft_prov_mac_free(const struct soft_prov_mac *pm, void *ctx)
+{
+	if (ctx)
+		pm->freectx(ctx);
 }

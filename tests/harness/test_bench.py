@@ -98,15 +98,16 @@ def test_workloads_verified_json(atx_bin, tmp_path, workload):
                                           ("provider", "openssl+isa-l"),
                                           ("evp", "openssl-evp+isa-l")])
 def test_baseline_choice(atx_bin, tmp_path, choice, label):
-    """The hand loop re-inits its ciphers as the software engine does (the
-    provider's functions), or through EVP_CipherInit_ex2 with --baseline evp;
-    either way every atx output is checked against the loop's bytes, so the
-    evp run also checks the engine's provider path against plain EVP."""
+    """The hand loop re-inits its ciphers and HMAC as the software engine
+    does (the provider's functions), or through EVP_CipherInit_ex2 and
+    EVP_MAC with --baseline evp; either way every atx output is checked
+    against the loop's bytes, so the evp run also checks the engine's
+    provider path against plain EVP."""
     args = ["--baseline", choice] if choice else []
     rows = bench_json(atx_bin, "--seconds", "0.1", "-q", "8", "--dir", str(tmp_path),
-                      "-w", "xts-enc,crc32c,copy;read,xts-dec,crc32c;cbc-enc;chain:xts-enc,copy",
-                      *args)
-    assert len(rows) == 4
+                      "-w", "xts-enc,crc32c,copy;read,xts-dec,crc32c;cbc-enc;chain:xts-enc,copy;"
+                      "hmac-sha256;cbc-enc,hmac-sha256", *args)
+    assert len(rows) == 6
     for row in rows:
         assert row["baseline"] == label and row["verified"] is True
 
