@@ -983,11 +983,10 @@ err_free_sess:
 
 unsigned soft_crypto_prov_lanes(const struct soft_sess *ss)
 {
-	unsigned n = 0;
-
 	bool c = ss->service == ATX_SVC_CIPHER || ss->service == ATX_SVC_CHAIN;
 	bool m = ss->service == ATX_SVC_MAC || ss->service == ATX_SVC_CHAIN;
 	bool h = ss->service == ATX_SVC_HASH;
+	unsigned n = 0;
 
 	if (!c && !m && !h)
 		return 0;       /* AEAD stays on EVP */
