@@ -881,16 +881,16 @@ static int lane_init(struct soft_sess *ss, struct soft_lane *l, const struct atx
 			params[0] = OSSL_PARAM_construct_utf8_string(
 				OSSL_MAC_PARAM_DIGEST, (char *)atx__mac_hmac_digest(p->mac), 0);
 		params[1] = OSSL_PARAM_construct_end();
-		if (ss->pm.init) {
+		/* As for the digest; a key the provider refuses, EVP refuses too (below). */
+		if (ss->pm.init)
 			l->pmctx = soft_prov_mac_new(&ss->pm, key, klen, params);
-			if (l->pmctx)
-				return 0;
+		if (!l->pmctx) {
+			l->macctx = EVP_MAC_CTX_new(ss->mac);
+			if (!l->macctx)
+				return -ENOMEM;
+			if (EVP_MAC_init(l->macctx, key, klen, params) != 1)
+				return -EINVAL;
 		}
-		l->macctx = EVP_MAC_CTX_new(ss->mac);
-		if (!l->macctx)
-			return -ENOMEM;
-		if (EVP_MAC_init(l->macctx, key, klen, params) != 1)
-			return -EINVAL;
 	}
 	return 0;
 }
