@@ -207,6 +207,14 @@ static void test_null_iv_as_evp(void **state)
 	EVP_CIPHER_free(c);
 }
 
+/* Run @tx to completion: its status. */
+static int run(struct atx_ctx *ctx, struct atx_tx *tx)
+{
+	assert_non_null(tx);
+	atx_issue_pending(ctx);
+	return atx_wait(tx);
+}
+
 static struct atx_session *sess_on_soft(struct atx_ctx *ctx, const struct alg *a, int enc,
 					const uint8_t *key, size_t unit)
 {
@@ -272,9 +280,7 @@ static void engine_run(bool off)
 					tx = atx_cipher(ctx, s, out, in, len, a->iv_len ? iv : NULL,
 							NULL);
 				}
-				assert_non_null(tx);
-				atx_issue_pending(ctx);
-				assert_int_equal(atx_wait(tx), 0);
+				assert_int_equal(run(ctx, tx), 0);
 				assert_memory_equal(out, want, len);
 			}
 			atx_session_free(s);
@@ -298,9 +304,7 @@ static void engine_run(bool off)
 			ref(a, key, enc, tw, in + 512 * u, want + 512 * u, 512);
 		}
 		tx = atx_cipher(ctx, s, out, in, len, iv, NULL);
-		assert_non_null(tx);
-		atx_issue_pending(ctx);
-		assert_int_equal(atx_wait(tx), 0);
+		assert_int_equal(run(ctx, tx), 0);
 		assert_memory_equal(out, want, len);
 		atx_session_free(s);
 	}
@@ -501,14 +505,6 @@ static void test_digest_mac_reuse_matches_evp(void **state)
 		EVP_MAC_free(em);
 	}
 	free(in);
-}
-
-/* Run @tx to completion: its status. */
-static int run(struct atx_ctx *ctx, struct atx_tx *tx)
-{
-	assert_non_null(tx);
-	atx_issue_pending(ctx);
-	return atx_wait(tx);
 }
 
 /* The engine's own session for @p takes the expected path on all of its lanes. */
