@@ -509,6 +509,43 @@ struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsi
 int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
 	      const struct atx_submit *submit, void *const *cb_args, struct atx_tx **txs);
 
+/*
+ * Prepared chains - for a caller that runs one chain over the same
+ * buffers again and again (a storage stack's I/O slot, a benchmark's
+ * queue slot; DPDK applications build each crypto op once per mbuf for
+ * the same reason).  atx_prep_new checks @steps by atx_chain's rules,
+ * takes a reference on each step's session and fills the operations the
+ * engine reads, once.  atx_prep_run then queues the chain as atx_chain
+ * would (@submit as there; the same status, callback and ack rules),
+ * doing only what changes per run: the IV, one descriptor, the queueing.
+ * A run holds one descriptor of the pool where atx_chain holds n + 1.
+ *
+ * IVs: a step prepared with an IV (a CIPHER step's .iv not NULL, an AEAD
+ * step's iv_len) takes one at every run.  atx_prep_run copies @iv, when
+ * not NULL, into every such step (the first iv_len bytes for each);
+ * with @iv NULL each keeps its last, which the caller may also write
+ * between runs at atx_prep_iv(p, step) (NULL/EINVAL for a step without
+ * an IV).  Buffers, lengths and sessions are fixed: for others, prepare
+ * another chain.
+ *
+ * One run at a time: atx_prep_run fails with EBUSY while the last is in
+ * flight.  The prep is free again when that run's callback is called, so
+ * the callback may run it again.  atx_prep_free while a run is in flight
+ * frees it when the run completes.  The sessions stay usable by the prep
+ * until then, whatever atx_session_free did meanwhile (it holds a
+ * reference, as a queued request does).  atx_ctx_free frees what is left.
+ *
+ * When one channel serves every step and takes chains (ATX_CAP_SEQ),
+ * that is the whole cost; otherwise a run is queued through atx_chain
+ * (the steps one by one), with the same results.
+ */
+struct atx_prep;
+
+struct atx_prep *atx_prep_new(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n);
+struct atx_tx *atx_prep_run(struct atx_prep *prep, const void *iv, const struct atx_submit *submit);
+void *atx_prep_iv(struct atx_prep *prep, unsigned step);
+void atx_prep_free(struct atx_prep *prep);
+
 /* ------------------------------------------------------------------ */
 /* Running                                                            */
 /* ------------------------------------------------------------------ */

@@ -106,8 +106,55 @@ _Static_assert(sizeof(struct atx_tx) == 256, "a descriptor is four cache lines")
  * completion.  step[] ends at ATX_CHAIN_MAX or the first NULL.
  */
 struct atx_seq_side {
-	struct atx_tx *step[ATX_CHAIN_MAX];
+	struct atx_tx *step[ATX_CHAIN_MAX];     /* or a prep's run: atx__seq_prep */
 	struct atx_session *sess[ATX_CHAIN_MAX]; /* a reference each, or NULL */
+};
+
+/*
+ * A prepared chain's run has no step descriptors: its steps are the
+ * prep's ops.  step[0] then holds the prep, tagged in its low bit (a
+ * descriptor is 64-byte aligned), which keeps the record at 128 bytes
+ * and the run's completion on its first line.
+ */
+static inline void atx__seq_set_prep(struct atx_seq_side *sd, struct atx_prep *p)
+{
+	sd->step[0] = (struct atx_tx *)((uintptr_t)p | 1);
+}
+
+static inline struct atx_prep *atx__seq_prep(const struct atx_seq_side *sd)
+{
+	uintptr_t v = (uintptr_t)sd->step[0];
+
+	return (v & 1) ? (struct atx_prep *)(v & ~(uintptr_t)1) : NULL;
+}
+
+/*
+ * A prepared chain (atx_prep_new): its steps' ops, checked and filled
+ * once, which every run's descriptor points its engine at.  One run at a
+ * time, so the ops are never read and rewritten at once.
+ */
+struct atx_prep_op {
+	struct atx_op op;
+} __attribute__((aligned(64)));
+
+struct atx_prep {
+	/* what a run reads */
+	struct atx_ctx *ctx;
+	struct atx_engine *eng;         /* its sessions' engine, or NULL */
+	uint32_t caps;                  /* what its steps need */
+	uint8_t n;
+	uint8_t niv;                    /* steps that take an IV at every run ... */
+	uint8_t ivs[ATX_CHAIN_MAX];     /* ... and which */
+	bool one_eng;                   /* no two sessions on different engines */
+	bool busy;                      /* a run is in flight */
+	bool dying;                     /* atx_prep_free came during a run */
+	size_t total;                   /* the steps' bytes (op.len of the run) */
+	atx_cb ucb;                     /* a split run's callback and argument (prep_split_done) */
+	void *uarg;
+	struct atx_prep *prev, *next;   /* ctx->preps */
+	/* the steps as given, their IVs pointing into ops[]: for a run atx_chain splits */
+	struct atx_step steps[ATX_CHAIN_MAX];
+	struct atx_prep_op ops[];
 };
 
 struct atx_txlist {
@@ -286,6 +333,7 @@ struct atx_ctx {
 	unsigned nwatches;
 
 	struct atx_session *sessions;
+	struct atx_prep *preps;
 };
 
 /* handles: pointer + 16-bit generation in the top bits (x86-64/aarch64 user VAs < 2^48) */
@@ -454,6 +502,8 @@ struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
 struct atx_tx *atx__tx_fail(struct atx_ctx *ctx, struct atx_tx *tx, int err);
 void atx__tx_abort(struct atx_ctx *ctx, struct atx_tx *tx);
 unsigned atx__seq_release(struct atx_ctx *ctx, struct atx_tx *tx);
+unsigned atx__prep_done(struct atx_prep *p);
+void atx__prep_destroy(struct atx_prep *p);
 
 /*
  * Take a line for writing ahead of time.  GCC emits PREFETCHW for a write

@@ -69,6 +69,8 @@ void atx_ctx_free(struct atx_ctx *ctx)
 		if (atx_run(ctx, ATX_RUN_DEFAULT) < 0)
 			break;
 	}
+	while (ctx->preps)
+		atx__prep_destroy(ctx->preps);  /* their session references first */
 	while (ctx->sessions) {
 		struct atx_session *s = ctx->sessions;
 

@@ -51,14 +51,14 @@ static inline bool mem_args_bad(enum atx_opcode opc, const void *dst, const void
 	}
 }
 
-static inline void mem_fill(struct atx_tx *tx, void *dst, const void *src, uint32_t *out,
+static inline void mem_fill(struct atx_op *op, void *dst, const void *src, uint32_t *out,
 			    uint32_t word, uint32_t block)
 {
-	tx->op.u.mem.dst = dst;
-	tx->op.u.mem.src = src;
-	tx->op.u.mem.out = out;
-	tx->op.u.mem.seed = word;       /* memset's byte shares the word */
-	tx->op.u.mem.block = block;
+	op->u.mem.dst = dst;
+	op->u.mem.src = src;
+	op->u.mem.out = out;
+	op->u.mem.seed = word;          /* memset's byte shares the word */
+	op->u.mem.block = block;
 }
 
 static inline struct atx_tx *mem_op(struct atx_ctx *ctx, const struct atx_submit *sub,
@@ -69,7 +69,7 @@ static inline struct atx_tx *mem_op(struct atx_ctx *ctx, const struct atx_submit
 
 	if (unlikely(!tx))
 		return NULL;
-	mem_fill(tx, dst, src, out, word, block);
+	mem_fill(&tx->op, dst, src, out, word, block);
 	return atx__tx_submit(ctx, tx, sub, cap, NULL);
 }
 
@@ -395,15 +395,19 @@ struct atx_tx *atx_crypto(struct atx_ctx *ctx, struct atx_session *s,
  * where the constant arguments fold its checks away; ~25 instructions of
  * argument passing less per request.
  */
-/* The argument rules of every flat-buffer crypto call (and chain step): 0 or -errno. */
+/*
+ * The argument rules of every flat-buffer crypto call (and chain step): 0
+ * or -errno.  @held: a prepared chain's run, whose reference keeps a
+ * session usable after atx_session_free.
+ */
 static inline __attribute__((always_inline)) int
 crypto_flat_check(struct atx_ctx *ctx, struct atx_session *s, void *dst, const void *src,
 		  size_t len, const void *iv, size_t iv_len, const void *aad, size_t aad_len,
-		  void *digest)
+		  void *digest, bool held)
 {
 	enum atx_opcode opc;
 
-	if (unlikely(!ctx || !s || s->ctx != ctx || s->freed || (!src && len) ||
+	if (unlikely(!ctx || !s || s->ctx != ctx || (s->freed && !held) || (!src && len) ||
 		     iv_len > ATX_MAX_IV_LEN || (iv_len && !iv) || (aad_len && !aad)))
 		return -EINVAL;
 	opc = s->opc;
@@ -414,15 +418,15 @@ crypto_flat_check(struct atx_ctx *ctx, struct atx_session *s, void *dst, const v
 	return sess_check(s, len, iv_len, aad_len);
 }
 
-/* Fill @tx's op for a checked flat-buffer request on @s. */
+/* Fill @op for a checked flat-buffer request on @s. */
 static inline __attribute__((always_inline)) void
-crypto_flat_fill(struct atx_tx *tx, struct atx_session *s, void *dst, const void *src,
+crypto_flat_fill(struct atx_op *op, struct atx_session *s, void *dst, const void *src,
 		 size_t len, const void *iv, size_t iv_len, const void *aad, size_t aad_len,
 		 void *digest)
 {
-	__typeof__(&((struct atx_tx *)0)->op.u.crypto) cr = &tx->op.u.crypto;
+	__typeof__(&op->u.crypto) cr = &op->u.crypto;
 
-	tx->op.iv_len = (uint16_t)iv_len;
+	op->iv_len = (uint16_t)iv_len;
 	if (iv_len == 16)
 		memcpy(cr->iv, iv, 16);         /* inlined: the common IV */
 	else if (iv_len)
@@ -453,7 +457,7 @@ static inline __attribute__((always_inline)) struct atx_tx *crypto_flat(struct a
 	struct atx_tx *tx;
 	int ret;
 
-	ret = crypto_flat_check(ctx, s, dst, src, len, iv, iv_len, aad, aad_len, digest);
+	ret = crypto_flat_check(ctx, s, dst, src, len, iv, iv_len, aad, aad_len, digest, false);
 	if (unlikely(ret < 0)) {
 		errno = -ret;
 		return NULL;
@@ -461,7 +465,7 @@ static inline __attribute__((always_inline)) struct atx_tx *crypto_flat(struct a
 	tx = tx_start(ctx, sub, s->opc, len);
 	if (unlikely(!tx))
 		return NULL;
-	crypto_flat_fill(tx, s, dst, src, len, iv, iv_len, aad, aad_len, digest);
+	crypto_flat_fill(&tx->op, s, dst, src, len, iv, iv_len, aad, aad_len, digest);
 	return crypto_submit(ctx, tx, sub, s);
 }
 
@@ -519,35 +523,35 @@ step_crypto_args(const struct atx_step *st, const struct atx_session *s, struct 
 }
 
 /*
- * Check one step and fill @tx's op for it, with the same rules as the
+ * Check one step and fill @op for it, with the same rules as the
  * call of the same name: 0 or -errno.  *cap is what serves it, *sp its
- * session (NULL for a memory step).
+ * session (NULL for a memory step).  @held as for crypto_flat_check.
  */
 static inline __attribute__((always_inline)) int
-step_fill(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_step *st, uint32_t *cap,
-	  struct atx_session **sp)
+step_fill(struct atx_ctx *ctx, struct atx_op *op, const struct atx_step *st, uint32_t *cap,
+	  struct atx_session **sp, bool held)
 {
 	struct atx_session *s = st->sess;
 	struct step_args a;
 	int ret;
 
 	*sp = NULL;
-	tx->op.len = st->len;
+	op->len = st->len;
 	switch (st->op) {
 	case ATX_STEP_MEMCPY:
-		tx->op.opcode = ATX_OP_MEMCPY;
+		op->opcode = ATX_OP_MEMCPY;
 		*cap = ATX_CAP_MEMCPY;
 		break;
 	case ATX_STEP_MEMSET:
-		tx->op.opcode = ATX_OP_MEMSET;
+		op->opcode = ATX_OP_MEMSET;
 		*cap = ATX_CAP_MEMSET;
 		break;
 	case ATX_STEP_CRC32C:
-		tx->op.opcode = ATX_OP_CRC32C;
+		op->opcode = ATX_OP_CRC32C;
 		*cap = ATX_CAP_CRC32C;
 		break;
 	case ATX_STEP_COPY_CRC32C:
-		tx->op.opcode = ATX_OP_COPY_CRC32C;
+		op->opcode = ATX_OP_COPY_CRC32C;
 		*cap = ATX_CAP_CRC32C | ATX_CAP_MEMCPY;
 		break;
 	case ATX_STEP_CIPHER:
@@ -565,19 +569,19 @@ step_fill(struct atx_ctx *ctx, struct atx_tx *tx, const struct atx_step *st, uin
 	default:
 		return -EINVAL;
 	}
-	if (mem_args_bad(tx->op.opcode, st->dst, st->src, st->out, st->len))
+	if (mem_args_bad(op->opcode, st->dst, st->src, st->out, st->len))
 		return -EINVAL;
-	mem_fill(tx, st->dst, st->src, st->out, st->seed, 0);
+	mem_fill(op, st->dst, st->src, st->out, st->seed, 0);
 	return 0;
 
 crypto:
 	step_crypto_args(st, s, &a);
 	ret = crypto_flat_check(ctx, s, a.dst, st->src, st->len, a.iv, a.iv_len, a.aad,
-				a.aad_len, a.digest);
+				a.aad_len, a.digest, held);
 	if (ret < 0)
 		return ret;
-	tx->op.opcode = s->opc;
-	crypto_flat_fill(tx, s, a.dst, st->src, st->len, a.iv, a.iv_len, a.aad, a.aad_len,
+	op->opcode = s->opc;
+	crypto_flat_fill(op, s, a.dst, st->src, st->len, a.iv, a.iv_len, a.aad, a.aad_len,
 			 a.digest);
 	*cap = s->cap;
 	*sp = s;
@@ -688,8 +692,10 @@ static struct atx_tx *chain_split(struct atx_ctx *ctx, struct atx_tx **r, unsign
 	return atx__tx_submit(ctx, head, &(struct atx_submit){ .depend_tx = prev }, 0, ctx->soft);
 }
 
-struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
-			 const struct atx_submit *sub)
+/* atx_chain, and a prepared chain's split run (@held). */
+static inline __attribute__((always_inline)) struct atx_tx *
+chain_submit(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
+	     const struct atx_submit *sub, bool held)
 {
 	struct atx_tx *r[ATX_CHAIN_MAX], *head;
 	struct atx_session *ss[ATX_CHAIN_MAX];
@@ -711,7 +717,7 @@ struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsi
 	if (n == 1) {
 		/* A chain of one is that step's own descriptor. */
 		head = atx__tx_alloc(ctx, sub);
-		ret = step_fill(ctx, head, steps, cap, ss);
+		ret = step_fill(ctx, &head->op, steps, cap, ss, held);
 		if (unlikely(ret < 0)) {
 			atx__tx_abort(ctx, head);
 			errno = -ret;
@@ -723,7 +729,7 @@ struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsi
 	}
 	for (i = 0; i < n; i++) {
 		r[i] = atx__tx_alloc_step(ctx);
-		ret = step_fill(ctx, r[i], &steps[i], &cap[i], &ss[i]);
+		ret = step_fill(ctx, &r[i]->op, &steps[i], &cap[i], &ss[i], held);
 		if (unlikely(ret < 0))
 			return chain_fail(ctx, r, i + 1, -ret);
 		caps |= cap[i];
@@ -770,6 +776,202 @@ struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsi
 	if (!sub || !(sub->depend_tx || sub->ndeps || sub->chan))
 		return atx__tx_submit_on(ctx, head, chan); /* where it was just picked */
 	return atx__tx_submit(ctx, head, sub, caps | ATX_CAP_SEQ, eng);
+}
+
+struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
+			 const struct atx_submit *sub)
+{
+	return chain_submit(ctx, steps, n, sub, false);
+}
+
+/* ---- prepared chains (atx_prep_*) ---- */
+
+struct atx_prep *atx_prep_new(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n)
+{
+	struct atx_session *ss[ATX_CHAIN_MAX];
+	struct atx_prep *p;
+	unsigned i;
+	int ret;
+
+	if (!ctx || !steps || !n || n > ATX_CHAIN_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = aligned_alloc(64, sizeof(*p) + n * sizeof(p->ops[0]));
+	if (!p)
+		return NULL;
+	memset(p, 0, sizeof(*p) + n * sizeof(p->ops[0]));
+	p->ctx = ctx;
+	p->n = (uint8_t)n;
+	p->one_eng = true;
+	for (i = 0; i < n; i++) {
+		struct atx_op *op = &p->ops[i].op;
+		uint32_t cap;
+
+		/* The same rules as atx_chain, once. */
+		ret = step_fill(ctx, op, &steps[i], &cap, &ss[i], false);
+		if (ret < 0) {
+			free(p);
+			errno = -ret;
+			return NULL;
+		}
+		p->caps |= cap;
+		p->total += steps[i].len;
+		if (ss[i]) {
+			if (p->eng && ss[i]->eng != p->eng)
+				p->one_eng = false;
+			p->eng = ss[i]->eng;
+		}
+		p->steps[i] = steps[i];
+		p->steps[i].sess = ss[i];       /* NULL for a memory step, whatever it named */
+		p->steps[i].iv = op->iv_len ? op->u.crypto.iv : NULL;
+		if (op->iv_len)
+			p->ivs[p->niv++] = (uint8_t)i;
+	}
+	/* Every step holds its session, as a queued step does, until atx_prep_free. */
+	for (i = 0; i < n; i++)
+		if (ss[i])
+			ss[i]->refs++;
+	p->next = ctx->preps;
+	if (p->next)
+		p->next->prev = p;
+	ctx->preps = p;
+	return p;
+}
+
+void *atx_prep_iv(struct atx_prep *p, unsigned step)
+{
+	if (!p || step >= p->n || !p->ops[step].op.iv_len) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return p->ops[step].op.u.crypto.iv;
+}
+
+void atx__prep_destroy(struct atx_prep *p)
+{
+	struct atx_ctx *ctx = p->ctx;
+	unsigned i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->steps[i].sess)
+			atx__session_put(p->steps[i].sess);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		ctx->preps = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	free(p);
+}
+
+/* A run completed (or was never queued): the prep is free again. */
+unsigned atx__prep_done(struct atx_prep *p)
+{
+	unsigned n = p->n;
+
+	p->busy = false;
+	if (p->dying)
+		atx__prep_destroy(p);
+	return n;
+}
+
+void atx_prep_free(struct atx_prep *p)
+{
+	if (!p || p->dying)
+		return;
+	if (p->busy)
+		p->dying = true;        /* the run in flight still reads the ops */
+	else
+		atx__prep_destroy(p);
+}
+
+static void prep_split_done(struct atx_tx *tx, int status, void *arg)
+{
+	struct atx_prep *p = arg;
+	atx_cb cb = p->ucb;
+	void *cb_arg = p->uarg;
+
+	atx__prep_done(p);
+	if (cb)
+		cb(tx, status, cb_arg);
+}
+
+/*
+ * No one channel runs the whole chain (sessions on two engines, a pinned
+ * channel without ATX_CAP_SEQ, none free): as atx_chain would, from the
+ * steps kept for that, whose IVs point at the ops'.
+ */
+static struct atx_tx *prep_split(struct atx_prep *p, const struct atx_submit *sub)
+{
+	struct atx_submit s = sub ? *sub : (struct atx_submit){ 0 };
+	struct atx_tx *tx;
+
+	p->ucb = s.cb;
+	p->uarg = s.cb_arg;
+	s.cb = prep_split_done;
+	s.cb_arg = p;
+	p->busy = true;
+	tx = chain_submit(p->ctx, p->steps, p->n, &s, true);
+	if (!tx)
+		p->busy = false;
+	return tx;
+}
+
+struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx_submit *sub)
+{
+	struct atx_chan *chan;
+	struct atx_ctx *ctx;
+	struct atx_tx *head;
+	unsigned i;
+
+	if (unlikely(!p || p->dying))
+		return einval();
+	if (unlikely(p->busy)) {
+		errno = EBUSY;
+		return NULL;
+	}
+	ctx = p->ctx;
+	for (i = 0; iv && i < p->niv; i++) {
+		struct atx_op *op = &p->ops[p->ivs[i]].op;
+
+		if (likely(op->iv_len == 16))
+			memcpy(op->u.crypto.iv, iv, 16);        /* inlined: the common IV */
+		else
+			memcpy(op->u.crypto.iv, iv, op->iv_len);
+	}
+	chan = sub ? sub->chan : NULL;
+	if (unlikely(chan)) {
+		/* Pinned: as atx_chain, that channel must serve every step. */
+		if (chan->ctx != ctx || chan->dead || (p->caps & ~chan->caps) ||
+		    (p->eng && (!p->one_eng || p->eng != chan->eng))) {
+			errno = chan->dead ? ENODEV : EINVAL;
+			return NULL;
+		}
+		if (!(chan->caps & ATX_CAP_SEQ))
+			return prep_split(p, sub);
+	} else if (likely(p->one_eng)) {
+		chan = atx__chan_pick_cached(ctx, p->caps | ATX_CAP_SEQ, p->eng);
+		if (unlikely(!chan))
+			return prep_split(p, sub);
+	} else {
+		return prep_split(p, sub);
+	}
+	head = atx__tx_alloc(ctx, sub);
+	if (unlikely(!head))
+		return NULL;
+	head->op.opcode = ATX_OP_SEQ;
+	head->op.len = p->total;
+	head->op.u.seq.n = p->n;
+	head->op.u.seq.err = 0;
+	for (i = 0; i < p->n; i++)
+		head->op.u.seq.step[i] = &p->ops[i].op;
+	atx__seq_set_prep(atx__seq_side(ctx, head), p);
+	head->flags |= TXF_SEQ;
+	p->busy = true;
+	if (!sub || !(sub->depend_tx || sub->ndeps || sub->chan))
+		return atx__tx_submit_on(ctx, head, chan);
+	return atx__tx_submit(ctx, head, sub, p->caps | ATX_CAP_SEQ, p->eng);
 }
 
 /* ---- bursts (atx_burst) ---- */
@@ -853,7 +1055,7 @@ crypto_step_fill(struct atx_tx *tx, struct atx_session *s, const struct atx_step
 	step_crypto_args(st, s, &a);
 	tx->op.opcode = s->opc;
 	tx->op.len = st->len;
-	crypto_flat_fill(tx, s, a.dst, st->src, st->len, a.iv, a.iv_len, a.aad, a.aad_len,
+	crypto_flat_fill(&tx->op, s, a.dst, st->src, st->len, a.iv, a.iv_len, a.aad, a.aad_len,
 			 a.digest);
 }
 
@@ -940,7 +1142,7 @@ int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
 			cap = s->cap;
 			same = true;
 		} else {
-			ret = step_fill(ctx, tx, st, &cap, &s);
+			ret = step_fill(ctx, &tx->op, st, &cap, &s, false);
 			if (ret == 0 && s) {
 				ps = s;
 				pst = st;

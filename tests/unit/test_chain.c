@@ -135,7 +135,8 @@ enum { R_COPY, R_FILL, R_CRC, R_COPYCRC, R_CBC, R_CTR, R_SHA256, R_HMAC, R_GCM, 
 
 #define RBUF 1024
 
-static void random_chains(unsigned lanes, const char *eng, unsigned rounds)
+/* @prep: each chain through atx_prep_new/atx_prep_run instead of atx_chain. */
+static void random_chains(unsigned lanes, const char *eng, unsigned rounds, bool prep)
 {
 	struct atx_ctx *ctx = ctx_lanes(lanes, 0);
 	struct atx_session *s[R__N] = { 0 };
@@ -235,9 +236,21 @@ static void random_chains(unsigned lanes, const char *eng, unsigned rounds)
 				nb++;
 			cur = o;
 		}
-		tx = atx_chain(ctx, st, n, &sub);
-		if (!tx)
-			fail_msg("round %u: atx_chain(%u steps): errno %d", r, n, errno);
+		if (prep) {
+			struct atx_prep *p = atx_prep_new(ctx, st, n);
+
+			if (!p)
+				fail_msg("round %u: atx_prep_new(%u steps): errno %d", r, n, errno);
+			memset(iv, 0xee, sizeof(iv));   /* copied at atx_prep_new */
+			tx = atx_prep_run(p, NULL, &sub);
+			if (!tx)
+				fail_msg("round %u: atx_prep_run(%u steps): errno %d", r, n, errno);
+			atx_prep_free(p);               /* freed when the run completes */
+		} else {
+			tx = atx_chain(ctx, st, n, &sub);
+			if (!tx)
+				fail_msg("round %u: atx_chain(%u steps): errno %d", r, n, errno);
+		}
 		assert_true(atx_run(ctx, ATX_RUN_DEFAULT) >= 0);
 		assert_int_equal(d.calls, 1);
 		assert_int_equal(d.status, 0);
@@ -253,18 +266,33 @@ static void random_chains(unsigned lanes, const char *eng, unsigned rounds)
 
 static void test_random_inline(void **state)
 {
-	random_chains(0, "soft", 300);
+	random_chains(0, "soft", 300, false);
 }
 
 static void test_random_lanes(void **state)
 {
-	random_chains(2, "soft", 300);
+	random_chains(2, "soft", 300, false);
 }
 
 /* Sessions on the best engine (intel-ipsec-mb where present): split chains, same bytes. */
 static void test_random_best_engine(void **state)
 {
-	random_chains(0, NULL, 300);
+	random_chains(0, NULL, 300, false);
+}
+
+static void test_random_prep_inline(void **state)
+{
+	random_chains(0, "soft", 300, true);
+}
+
+static void test_random_prep_lanes(void **state)
+{
+	random_chains(2, "soft", 300, true);
+}
+
+static void test_random_prep_best_engine(void **state)
+{
+	random_chains(0, NULL, 300, true);
 }
 
 /* ---- failure: the first failing step's status, later steps do not run ---- */
@@ -628,6 +656,9 @@ int main(void)
 		cmocka_unit_test(test_random_inline),
 		cmocka_unit_test(test_random_lanes),
 		cmocka_unit_test(test_random_best_engine),
+		cmocka_unit_test(test_random_prep_inline),
+		cmocka_unit_test(test_random_prep_lanes),
+		cmocka_unit_test(test_random_prep_best_engine),
 		cmocka_unit_test(test_failing_step_stops_chain),
 		cmocka_unit_test(test_split_chain_ok),
 		cmocka_unit_test(test_split_chain_fails_with_step_status),
