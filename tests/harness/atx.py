@@ -196,6 +196,10 @@ def lib():
     fn("atx_crc32c_blocks", P, P, ctypes.POINTER(ctypes.c_uint32), VP, SZ, SZ, ctypes.c_uint32,
        ctypes.POINTER(_Submit))
     fn("atx_chain", P, P, ctypes.POINTER(_Step), U, ctypes.POINTER(_Submit))
+    fn("atx_prep_new", P, P, ctypes.POINTER(_Step), U)
+    fn("atx_prep_run", P, P, P, ctypes.POINTER(_Submit))
+    fn("atx_prep_iv", P, P, U)
+    fn("atx_prep_free", None, P)
     fn("atx_wait", I, P)
     fn("atx_tx_ack", I, P)
     fn("atx_engine_count", U, P)
@@ -291,10 +295,13 @@ class Context:
         if not self._h:
             raise _refusal("atx_ctx_new")
         self._sessions = []
+        self._preps = []
 
     def close(self):
         """Free every session and the context (drains outstanding work)."""
         if self._h:
+            for p in self._preps:
+                p.close()
             for s in self._sessions:
                 s.close()
             self._L.atx_ctx_free(self._h)
@@ -392,21 +399,37 @@ class Context:
         crc32c and digest pass their input on.  Returns (the last buffer,
         [each step's output: crc int, digest/tag bytes, or None]).  A failed
         chain raises AtxError with the first failing step's status."""
+        ch = _Chain(len(data), steps, data)
+        self._run(self._L.atx_chain(self._h, ch.arr, len(steps), None), "chain")
+        return ch.results()
+
+    def prep(self, size, steps):
+        """A Prep: steps as for chain() over buffers of size bytes, prepared
+        once (atx_prep_new); run it with Prep.run."""
+        p = Prep(self, size, steps)
+        self._preps.append(p)
+        return p
+
+
+class _Chain:
+    """The struct atx_step array of a chain() step list, and its buffers."""
+
+    def __init__(self, n, steps, data=None):
         if not isinstance(steps, (list, tuple)):
             raise TypeError("steps: a list of tuples")
-        n = len(data)
-        keep = [_Buf(n, 0, data)]
-        cur = keep[0]
-        arr = (_Step * max(len(steps), 1))()
-        outs = []
+        self.input = _Buf(n, 0, data)
+        self.keep = [self.input]
+        cur = self.input
+        self.arr = (_Step * max(len(steps), 1))()
+        self.outs = []
         for i, st in enumerate(steps):
             kind, args = st[0], st[1:]
-            s = arr[i]
+            s = self.arr[i]
             s.src, s.len = cur.addr, n
             out = nxt = None
             if kind in ("copy", "fill", "copy_crc32c", "cipher", "aead"):
                 nxt = _Buf(n)
-                keep.append(nxt)
+                self.keep.append(nxt)
                 s.dst = nxt.addr
             if kind == "copy":
                 s.op = STEP_MEMCPY
@@ -419,7 +442,7 @@ class Context:
                 s.out = ctypes.addressof(out)
             elif kind == "cipher":
                 ivb = _Buf(len(args[1]), 0, args[1]) if args[1] else None
-                keep.append(ivb)
+                self.keep.append(ivb)
                 s.op, s.sess, s.iv = STEP_CIPHER, args[0]._h, ivb.addr if ivb else None
             elif kind in ("digest", "verify"):
                 out = _Buf(MAX_DIGEST_LEN, 0, args[1] if kind == "verify" else None)
@@ -428,18 +451,20 @@ class Context:
                 ivb = _Buf(len(args[1]), 0, args[1])
                 aad = args[2] if len(args) > 2 else b""
                 aadb = _Buf(len(aad), 0, aad)
-                keep += [ivb, aadb]
+                self.keep += [ivb, aadb]
                 out = _Buf(args[0].out_len)
                 s.op, s.sess, s.iv, s.iv_len = STEP_AEAD, args[0]._h, ivb.addr, len(args[1])
                 s.aad, s.aad_len, s.out = aadb.addr if aad else None, len(aad), out.addr
             else:
                 raise ValueError("unknown chain step %r" % (kind,))
-            outs.append((kind, args, out))
+            self.outs.append((kind, args, out))
             if nxt is not None:
                 cur = nxt
-        self._run(self._L.atx_chain(self._h, arr, len(steps), None), "chain")
+        self.last = cur
+
+    def results(self):
         res = []
-        for kind, args, out in outs:
+        for kind, args, out in self.outs:
             if out is None:
                 res.append(None)
             elif isinstance(out, ctypes.c_uint32):
@@ -450,7 +475,47 @@ class Context:
                 res.append(None)
             else:
                 res.append(out.bytes())
-        return cur.bytes(), res
+        return self.last.bytes(), res
+
+
+class Prep:
+    """A prepared chain (atx_prep_new) over fixed buffers: each run() writes
+    new input into the same buffer and, when iv is given, passes it to
+    atx_prep_run (every step with an IV takes its length of it).  The
+    step IVs of the step list are the first run's when run() gets none."""
+
+    def __init__(self, ctx, size, steps):
+        self._c, self.size = ctx, size
+        self._ch = _Chain(size, steps)
+        self._h = ctx._L.atx_prep_new(ctx._h, self._ch.arr, len(steps))
+        if not self._h:
+            raise _refusal("prep")
+
+    def iv(self, step, value):
+        """Write step's own IV between runs (atx_prep_iv)."""
+        p = self._c._L.atx_prep_iv(self._h, step)
+        if not p:
+            raise _refusal("prep_iv")
+        ctypes.memmove(p, value, len(value))
+
+    def run(self, data, iv=None):
+        if len(data) != self.size:
+            raise ValueError("data: %d bytes, the prep's buffers are %d" % (len(data), self.size))
+        ctypes.memmove(self._ch.input.addr, data, self.size)
+        ivb = ctypes.create_string_buffer(bytes(iv), len(iv)) if iv is not None else None
+        self._c._run(self._c._L.atx_prep_run(self._h, ivb, None), "prep_run")
+        return self._ch.results()
+
+    def close(self):
+        if self._h:
+            self._c._L.atx_prep_free(self._h)
+            self._h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def _params(alg=None, key=b"", encrypt=True, digest_len=0, engine=None, key_len=None,

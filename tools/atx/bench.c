@@ -93,6 +93,7 @@ struct workload {
 	unsigned nbuf;          /* buffers per slot, buffer 0 = the input */
 	bool uses_file_in, uses_file_out, raid;
 	bool chain;             /* "chain:...": submitted as one atx_chain() call per chain */
+	bool prep;              /* "prep:...": a chain: workload run through atx_prep_run() */
 	bool burst;             /* "burst:...": one step, restarted in atx_burst() calls */
 	unsigned width;         /* strips counted as payload (RAID: the stripe's data strips) */
 };
@@ -228,6 +229,9 @@ static int workload_parse(const char *text, struct workload *w, char *err, size_
 	if (!strncmp(s, "chain:", 6)) {
 		w->chain = true;
 		s += 6;
+	} else if (!strncmp(s, "prep:", 5)) {
+		w->chain = w->prep = true;
+		s += 5;
 	} else if (!strncmp(s, "burst:", 6)) {
 		w->burst = true;
 		s += 6;
@@ -253,7 +257,7 @@ static int workload_parse(const char *text, struct workload *w, char *err, size_
 		for (i = 0; i < w->nn; i++)
 			if (w->n[i].kind >= K_WRITE || w->n[i].npar != (i > 0) ||
 			    (i && w->n[i].par[0] != i - 1)) {
-				snprintf(err, errlen, "workload '%s': a chain: workload is a linear list "
+				snprintf(err, errlen, "workload '%s': a chain: or prep: workload is a linear list "
 					 "of xts-enc, xts-dec, cbc-enc, gcm-enc, hmac-sha256, crc32c and "
 					 "copy steps", text);
 				return -1;
@@ -860,6 +864,7 @@ struct bench_run {
 	unsigned nready;
 	struct atx_step *bsteps;
 	struct atx_step *csteps;        /* chain: each slot's steps, ATX_CHAIN_MAX per slot */
+	struct atx_prep **preps;        /* prep: each slot's prepared chain (one round's) */
 	struct atx_step bproto; /* the step of slot 0: what all slots' steps share */
 	ptrdiff_t bout_off;     /* where a slot's step writes its tag/MAC/crc, or -1 */
 };
@@ -911,7 +916,7 @@ static void chain_done(struct atx_tx *tx, int status, void *arg)
 	}
 }
 
-/* Step @i of slot @s's chain as plain data (chain: and burst: workloads). */
+/* Step @i of slot @s's chain as plain data (chain:, prep: and burst: workloads). */
 static void step_of(const struct bench_run *r, struct slot *s, unsigned i, const uint8_t *iv,
 		    struct atx_step *st)
 {
@@ -952,12 +957,16 @@ static void step_of(const struct bench_run *r, struct slot *s, unsigned i, const
  * round (atx_round) and each chain only writes its IV, which atx copies
  * at submission -- what a storage stack submitting one chain shape per
  * block does, and what the hand loop does (it rebuilds nothing either).
+ * A "prep:" workload prepares each slot's steps once per round
+ * (atx_prep_new) and runs them with the chain's IV (atx_prep_run).
  */
 static int submit_linked(struct bench_run *r, struct slot *s)
 {
 	struct atx_submit sub = { .flags = ATX_F_ACK, .cb = chain_done, .cb_arg = s };
 
 	iv_of(s->blk, s->iv);
+	if (r->w->prep)
+		return atx_prep_run(r->preps[s->idx], s->iv, &sub) ? 0 : -errno;
 	return atx_chain(r->ctx, &r->csteps[(size_t)s->idx * ATX_CHAIN_MAX], r->w->nn, &sub) ? 0 :
 											    -errno;
 }
@@ -1134,8 +1143,16 @@ static double atx_round(struct bench_run *r, uint64_t ns, uint64_t ops, double *
 			for (j = 0; j < r->w->nn; j++)
 				step_of(r, &r->slots[i], j, r->slots[i].iv,
 					&r->csteps[(size_t)i * ATX_CHAIN_MAX + j]);
+			if (r->w->prep) {
+				r->preps[i] = atx_prep_new(r->ctx, &r->csteps[(size_t)i * ATX_CHAIN_MAX],
+							   r->w->nn);
+				if (!r->preps[i]) {
+					r->err = -errno;
+					break;
+				}
+			}
 		}
-		for (i = 0; i < r->qd && !(ops && i >= ops); i++) {
+		for (i = 0; !r->err && i < r->qd && !(ops && i >= ops); i++) {
 			ret = submit_chain(r, &r->slots[i]);
 			if (ret < 0) {
 				r->err = ret;
@@ -1148,6 +1165,10 @@ static double atx_round(struct bench_run *r, uint64_t ns, uint64_t ops, double *
 		r->err = ret;
 	r->nready = 0;
 	t = now_ns();
+	for (i = 0; r->w->prep && i < r->qd; i++) {
+		atx_prep_free(r->preps[i]);
+		r->preps[i] = NULL;
+	}
 	*cpu = (cpu_s() - c0) / (double)(r->done ? r->done : 1);
 	return r->err ? -1.0 : (double)r->done * 1e9 / (double)(t - t0);
 }
@@ -1671,6 +1692,7 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	r.ready = calloc(c->qd, sizeof(*r.ready));
 	r.bsteps = calloc(c->qd, sizeof(*r.bsteps));
 	r.csteps = calloc((size_t)c->qd * ATX_CHAIN_MAX, sizeof(*r.csteps));
+	r.preps = calloc(c->qd, sizeof(*r.preps));
 	r.slots = slots_new(c->qd);
 	r.bslots = slots_new(c->qd);
 	a_ops = calloc(o->rounds, sizeof(double));
@@ -1683,7 +1705,7 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	r.maxlat = 1u << 20;
 	r.lat = calloc(r.maxlat, sizeof(double));
 	ret = -ENOMEM;
-	if (!r.ivs || !r.ready || !r.bsteps || !r.csteps || !r.slots || !r.bslots || !a_ops || !b_ops || !a_cpu || !b_cpu || !r.lat)
+	if (!r.ivs || !r.ready || !r.bsteps || !r.csteps || !r.preps || !r.slots || !r.bslots || !a_ops || !b_ops || !a_cpu || !b_cpu || !r.lat)
 		goto out_free;
 	for (v = 0; v < o->nvs; v++)
 		if (vs_on[v] && !v_ops[v])
@@ -1857,6 +1879,7 @@ out_free:
 	free(r.ready);
 	free(r.bsteps);
 	free(r.csteps);
+	free(r.preps);
 	free(r.bslots);
 	free(r.ivs);
 	mbbase_fini(&mbb);
@@ -2324,6 +2347,7 @@ static const struct std_entry std_set[] = {
 	{ "xts-enc,crc32c,copy", "soft,soft:lanes=1", "4K", "1,8,64,256" },
 	{ "xts-enc,crc32c,copy", "soft:workers=1,soft:workers=2", "4K", "64" },
 	{ "chain:xts-enc,crc32c,copy", "soft,soft:lanes=1", "4K", "64" },
+	{ "prep:xts-enc,crc32c,copy", "soft,soft:lanes=1", "4K", "64" },
 	{ "copy,crc32c,copy", "soft", "64,4K", "64" },
 	{ "cbc-enc", "soft,mb", "4K", "1,8,64" },
 	{ "gcm-enc", "soft,mb", "4K", "1,8,64" },
@@ -2440,6 +2464,7 @@ static void usage(FILE *f)
 		"                steps: xts-enc xts-dec cbc-enc gcm-enc hmac-sha256 crc32c copy\n"
 		"                write read xor pq; several workloads: repeat -w or join with ';'\n"
 		"                chain:STEPS submits each chain as one atx_chain() call\n"
+		"                prep:STEPS the same as a prepared chain per slot (atx_prep_run)\n"
 		"  -e ENGINE     soft (inline lane), soft:lanes=N (inline + N workers),\n"
 		"                soft:workers=N (N workers, no inline lane), mb, auto, virtio:SOCKET,\n"
 		"                virtio-pci:BDF; comma list or repeated (default soft)\n"
