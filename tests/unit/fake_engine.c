@@ -7,6 +7,15 @@
 
 struct fake_state fake_a, fake_b, fake_c;
 
+int fake_a_reset_attach(struct atx_ctx *ctx, int fail, int prio)
+{
+	memset(&fake_a, 0, sizeof(fake_a));
+	fake_a.capacity = 64;
+	fake_a.fail_status = fail;
+	fake_a.probe_prio = prio;
+	return atx__ctx_attach_engine(ctx, &fake_a_ops, NULL);
+}
+
 static struct fake_state *st_of(struct atx_engine *e)
 {
 	return atx_engine_priv(e);

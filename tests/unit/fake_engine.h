@@ -31,4 +31,7 @@ struct fake_state {
 extern struct fake_state fake_a, fake_b, fake_c;
 extern const struct atx_engine_ops fake_a_ops, fake_b_ops, fake_c_ops, fake_bad_ops;
 
+/* fake_a reset (64 slots), completing with @fail, probing with @prio, attached to @ctx: 0 or -errno. */
+int fake_a_reset_attach(struct atx_ctx *ctx, int fail, int prio);
+
 #endif

@@ -346,11 +346,7 @@ static void test_failing_step_stops_chain(void **state)
 /* Attach the fake engine (fake_engine.c) to @ctx: failing with @fail, probing with @prio. */
 static void fake_attach(struct atx_ctx *ctx, int fail, int prio)
 {
-	memset(&fake_a, 0, sizeof(fake_a));
-	fake_a.capacity = 64;
-	fake_a.fail_status = fail;
-	fake_a.probe_prio = prio;
-	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_a_ops, NULL), 0);
+	assert_int_equal(fake_a_reset_attach(ctx, fail, prio), 0);
 }
 
 /* ---- split chains: steps on different engines, same status rules ---- */

@@ -36,13 +36,10 @@ static struct atx_session *xts_sess(struct atx_ctx *ctx)
 		.engine = "soft" });
 }
 
+/* Attach the fake engine (fake_engine.c) to @ctx: failing with @fail, probing with @prio. */
 static void fake_attach(struct atx_ctx *ctx, int fail, int prio)
 {
-	memset(&fake_a, 0, sizeof(fake_a));
-	fake_a.capacity = 64;
-	fake_a.fail_status = fail;
-	fake_a.probe_prio = prio;
-	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_a_ops, NULL), 0);
+	assert_int_equal(fake_a_reset_attach(ctx, fail, prio), 0);
 }
 
 /* ---- the storage chain, re-run from its callback ---- */
@@ -168,6 +165,35 @@ static void test_storage_runs_lanes(void **state)
 
 /* ---- IVs: one for every step that takes one, or each its own ---- */
 
+#define IVLEN 512
+
+/* test_ivs' chain by OpenSSL: CBC with @ivc, GCM with @ivg, CTR with @ivr. */
+struct ivs_out {
+	uint8_t b[IVLEN], c[IVLEN], d[IVLEN], tag[16];
+	uint32_t crc;
+};
+
+static void ivs_ref(const uint8_t *a, const uint8_t *ivc, const uint8_t *ivg, const uint8_t *ivr,
+		    struct ivs_out *r)
+{
+	evp_ref(EVP_aes_128_cbc(), key64, ivc, 1, a, r->b, IVLEN);
+	gcm_ref(EVP_aes_256_gcm(), key64, ivg, r->b, r->c, IVLEN, r->tag);
+	r->crc = crc_ref(r->c, IVLEN, 0);
+	evp_ref(EVP_aes_128_ctr(), key64 + 16, ivr, 1, r->c, r->d, IVLEN);
+}
+
+/* Run @p once (with @iv, or the IVs it holds) and check what it wrote against @want. */
+static void run_check(struct atx_prep *p, const uint8_t *iv, const struct ivs_out *got,
+		      const struct ivs_out *want)
+{
+	struct atx_tx *tx = atx_prep_run(p, iv, NULL);
+
+	assert_non_null(tx);
+	assert_int_equal(atx_wait(tx), 0);
+	assert_int_equal(atx_tx_ack(tx), 0);
+	assert_memory_equal(got, want, sizeof(*got));
+}
+
 static void test_ivs(void **state)
 {
 	struct atx_ctx *ctx = ctx_lanes(0, 0);
@@ -180,23 +206,23 @@ static void test_ivs(void **state)
 	struct atx_session *ctr = sess(ctx, (struct atx_session_params){
 		.service = ATX_SVC_CIPHER, .cipher = ATX_CIPHER_AES_CTR, .key = key64 + 16,
 		.key_len = 16, .engine = "soft" });
-	uint8_t a[512], b[512], c[512], d[512], tag[16];
-	uint8_t rb[512], rc[512], rd[512], rtag[16];
-	uint8_t x[16], y[16], iv0[16];
-	uint32_t crc = 0;
+	static struct ivs_out got, want;
+	uint8_t a[IVLEN], x[16], y[16], iv0[16];
 	struct atx_prep *p;
-	struct atx_tx *tx;
 	unsigned i;
 
 	for (i = 0; i < sizeof(a); i++)
 		a[i] = (uint8_t)(i * 7);
 	memset(iv0, 0x33, sizeof(iv0));
+	memset(&got, 0, sizeof(got));
 	struct atx_step st[4] = {
-		{ .op = ATX_STEP_CIPHER, .sess = cbc, .dst = b, .src = a, .len = sizeof(a), .iv = iv0 },
-		{ .op = ATX_STEP_AEAD, .sess = gcm, .dst = c, .src = b, .len = sizeof(b), .iv = iv0,
-		  .iv_len = 12, .out = tag },
-		{ .op = ATX_STEP_CRC32C, .src = c, .len = sizeof(c), .out = &crc },
-		{ .op = ATX_STEP_CIPHER, .sess = ctr, .dst = d, .src = c, .len = sizeof(c), .iv = iv0 },
+		{ .op = ATX_STEP_CIPHER, .sess = cbc, .dst = got.b, .src = a, .len = IVLEN,
+		  .iv = iv0 },
+		{ .op = ATX_STEP_AEAD, .sess = gcm, .dst = got.c, .src = got.b, .len = IVLEN,
+		  .iv = iv0, .iv_len = 12, .out = got.tag },
+		{ .op = ATX_STEP_CRC32C, .src = got.c, .len = IVLEN, .out = &got.crc },
+		{ .op = ATX_STEP_CIPHER, .sess = ctr, .dst = got.d, .src = got.c, .len = IVLEN,
+		  .iv = iv0 },
 	};
 
 	p = atx_prep_new(ctx, st, 4);
@@ -211,45 +237,21 @@ static void test_ivs(void **state)
 	assert_null(atx_prep_iv(p, 4));
 	assert_null(atx_prep_iv(NULL, 0));
 	/* The IVs were copied at atx_prep_new: running with NULL uses them. */
+	ivs_ref(a, iv0, iv0, iv0, &want);
 	memset(iv0, 0, sizeof(iv0));
-	tx = atx_prep_run(p, NULL, NULL);
-	assert_non_null(tx);
-	assert_int_equal(atx_wait(tx), 0);
-	assert_int_equal(atx_tx_ack(tx), 0);
-	memset(iv0, 0x33, sizeof(iv0));
-	evp_ref(EVP_aes_128_cbc(), key64, iv0, 1, a, rb, sizeof(a));
-	gcm_ref(EVP_aes_256_gcm(), key64, iv0, rb, rc, sizeof(rb), rtag);
-	evp_ref(EVP_aes_128_ctr(), key64 + 16, iv0, 1, rc, rd, sizeof(rc));
-	assert_memory_equal(b, rb, sizeof(b));
-	assert_memory_equal(c, rc, sizeof(c));
-	assert_memory_equal(tag, rtag, sizeof(tag));
-	assert_memory_equal(d, rd, sizeof(d));
-	assert_int_equal(crc, crc_ref(rc, sizeof(rc), 0));
+	run_check(p, NULL, &got, &want);
 
 	/* One IV for all: each step takes its length of it (GCM the first 12 bytes). */
 	for (i = 0; i < sizeof(x); i++)
 		x[i] = (uint8_t)(0xc0 + i);
-	tx = atx_prep_run(p, x, NULL);
-	assert_non_null(tx);
-	assert_int_equal(atx_wait(tx), 0);
-	assert_int_equal(atx_tx_ack(tx), 0);
-	evp_ref(EVP_aes_128_cbc(), key64, x, 1, a, rb, sizeof(a));
-	gcm_ref(EVP_aes_256_gcm(), key64, x, rb, rc, sizeof(rb), rtag);
-	evp_ref(EVP_aes_128_ctr(), key64 + 16, x, 1, rc, rd, sizeof(rc));
-	assert_memory_equal(b, rb, sizeof(b));
-	assert_memory_equal(tag, rtag, sizeof(tag));
-	assert_memory_equal(d, rd, sizeof(d));
+	ivs_ref(a, x, x, x, &want);
+	run_check(p, x, &got, &want);
 
 	/* One step's own IV, written between runs; the others keep theirs. */
 	memset(y, 0x5c, sizeof(y));
 	memcpy(atx_prep_iv(p, 3), y, 16);
-	tx = atx_prep_run(p, NULL, NULL);
-	assert_non_null(tx);
-	assert_int_equal(atx_wait(tx), 0);
-	assert_int_equal(atx_tx_ack(tx), 0);
-	evp_ref(EVP_aes_128_ctr(), key64 + 16, y, 1, rc, rd, sizeof(rc));
-	assert_memory_equal(b, rb, sizeof(b));
-	assert_memory_equal(d, rd, sizeof(d));
+	ivs_ref(a, x, x, y, &want);
+	run_check(p, NULL, &got, &want);
 	atx_prep_free(p);
 	atx_session_free(cbc);
 	atx_session_free(gcm);
