@@ -942,13 +942,11 @@ struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx
 	}
 	chan = sub ? sub->chan : NULL;
 	if (unlikely(chan)) {
-		/* Pinned: as atx_chain, that channel must serve every step. */
-		if (chan->ctx != ctx || chan->dead || (p->caps & ~chan->caps) ||
-		    (p->eng && (!p->one_eng || p->eng != chan->eng))) {
-			errno = chan->dead ? ENODEV : EINVAL;
-			return NULL;
-		}
-		if (!(chan->caps & ATX_CAP_SEQ))
+		/*
+		 * Pinned: the split path checks it as atx_chain does; one with
+		 * ATX_CAP_SEQ, atx__tx_submit (context, dead, caps, engine).
+		 */
+		if (!(chan->caps & ATX_CAP_SEQ) || !p->one_eng)
 			return prep_split(p, sub);
 	} else if (likely(p->one_eng)) {
 		chan = atx__chan_pick_cached(ctx, p->caps | ATX_CAP_SEQ, p->eng);

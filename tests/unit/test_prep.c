@@ -544,6 +544,67 @@ static void test_dependencies_and_pinned(void **state)
 	atx_ctx_free(ctx);
 }
 
+/* Pinned to a private lane that takes chains: one descriptor there; a session elsewhere: EINVAL. */
+static void test_pinned_seq_lane(void **state)
+{
+	struct atx_ctx *ctx = ctx_lanes(1, 0);
+	struct atx_caps caps = { .size = sizeof(caps), .engine = "soft",
+				 .mask = ATX_CAP_MEMCPY | ATX_CAP_CRC32C | ATX_CAP_SEQ };
+	struct atx_chan *priv = atx_chan_request(ctx, &caps, NULL, NULL);
+	struct atx_submit s = { .chan = priv };
+	struct atx_chan_stats cs;
+	char a[256], b[256], c[256];
+	uint32_t crc = 0;
+	struct atx_session *fk;
+	struct atx_prep *p, *pf;
+	struct atx_tx *tx;
+
+	assert_non_null(priv);
+	memset(a, 0x17, sizeof(a));
+	struct atx_step st[2] = {
+		{ .op = ATX_STEP_MEMCPY, .dst = b, .src = a, .len = sizeof(a) },
+		{ .op = ATX_STEP_CRC32C, .src = b, .len = sizeof(b), .out = &crc, .seed = 3 },
+	};
+	p = atx_prep_new(ctx, st, 2);
+	assert_non_null(p);
+	tx = atx_prep_run(p, NULL, &s);
+	assert_non_null(tx);
+	assert_int_equal(atx__untag(tx)->op.opcode, ATX_OP_SEQ);
+	assert_ptr_equal(atx__untag(tx)->chan, priv);
+	assert_int_equal(atx_wait(tx), 0);
+	assert_int_equal(atx_tx_ack(tx), 0);
+	assert_memory_equal(b, a, sizeof(a));
+	assert_int_equal(crc, crc_ref(a, sizeof(a), 3));
+	atx_chan_stats(priv, &cs);
+	assert_int_equal(cs.ops, 2);
+
+	/* A cipher session on the fake engine cannot run on the soft lane: refused, prep free. */
+	assert_int_equal(fake_a_reset_attach(ctx, 0, ATX_PRIO_HARDWARE), 0);
+	fk = sess(ctx, (struct atx_session_params){ .service = ATX_SVC_CIPHER,
+		.cipher = ATX_CIPHER_AES_CBC, .key = key64, .key_len = 16 });
+	assert_string_equal(atx_session_engine(fk), "fakea");
+	struct atx_step sf[2] = {
+		{ .op = ATX_STEP_CIPHER, .sess = fk, .dst = c, .src = a, .len = sizeof(a),
+		  .iv = key64 },
+		{ .op = ATX_STEP_MEMCPY, .dst = b, .src = c, .len = sizeof(c) },
+	};
+	pf = atx_prep_new(ctx, sf, 2);
+	assert_non_null(pf);
+	errno = 0;
+	assert_null(atx_prep_run(pf, NULL, &s));
+	assert_int_equal(errno, EINVAL);
+	tx = atx_prep_run(pf, NULL, NULL);              /* unpinned: split over both engines */
+	assert_non_null(tx);
+	assert_int_equal(atx_wait(tx), 0);
+	assert_int_equal(atx_tx_ack(tx), 0);
+	assert_true(fake_a.submitted >= 1);               /* the cipher step ran there */
+	atx_prep_free(pf);
+	atx_prep_free(p);
+	atx_session_free(fk);
+	atx_chan_release(priv);
+	atx_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_split_runs_fail_with_step_status),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_dependencies_and_pinned),
+		cmocka_unit_test(test_pinned_seq_lane),
 	};
 
 	srand(4242);
