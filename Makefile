@@ -31,7 +31,8 @@ VAR_LDFLAGS := -fsanitize=thread
 else ifeq ($(BUILD),debug)
 VAR_CFLAGS := -O0 -DATX_DEBUG
 else
-VAR_CFLAGS := -O2
+VAR_CFLAGS := -O2 -fno-semantic-interposition $(LTO_CFLAGS)
+VAR_LDFLAGS := $(LTO_LDFLAGS)
 endif
 ALL_CFLAGS := $(BASE_CFLAGS) $(VAR_CFLAGS) $(CONFIG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(VAR_LDFLAGS) $(LDFLAGS)
@@ -75,7 +76,7 @@ config.mk: configure
 	$(Q)if [ "$$(id -u)" = 0 ]; then ATX_INSTALL_DEPS=1 ./configure $(CONFIGURE_ARGS); \
 	else ./configure $(CONFIGURE_ARGS); fi
 
-$(O)/%.o: %.c
+$(O)/%.o: %.c config.mk
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -93,7 +94,8 @@ $(STATIC): $(LIB_OBJS)
 
 $(SHARED): $(LIB_OBJS) $(MAP)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs -Wl,--version-script=$(MAP) \
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs -Wl,-Bsymbolic-functions \
+	  -Wl,--version-script=$(MAP) \
 	  $(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
 	$(Q)ln -sf $(SONAME) $(O)/libatx.so
 
