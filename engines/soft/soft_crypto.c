@@ -729,14 +729,11 @@ out_wipe:
 	return rc;
 }
 
-int soft_crypto_exec(struct soft_sess *ss, unsigned lane, struct atx_op *op)
+static __attribute__((noinline)) int crypto_exec(struct soft_sess *ss, struct soft_lane *l,
+						   struct atx_op *op)
 {
-	struct soft_lane *l;
 	int rc;
 
-	if (!ss || lane >= ss->nlanes)
-		return -EINVAL;
-	l = &ss->lane[lane];
 	switch (ss->service) {
 	case ATX_SVC_CIPHER:
 		rc = op->opcode == ATX_OP_CIPHER ? do_cipher(ss, l, op) : -EINVAL;
@@ -756,8 +753,51 @@ int soft_crypto_exec(struct soft_sess *ss, unsigned lane, struct atx_op *op)
 	default:
 		rc = -EINVAL;
 	}
+	return rc;
+}
+
+/*
+ * The storage case -- a cipher request on flat buffers, a whole request
+ * one data unit, on a provider context -- without do_cipher's frame: it
+ * is one of the three steps of every encrypt-checksum-copy chain.
+ */
+static inline bool cipher_flat(const struct soft_sess *ss, const struct soft_lane *l,
+			       const struct atx_op *op)
+{
+	const struct iovec *dst = op->u.crypto.dst && op->u.crypto.dst_cnt ? op->u.crypto.dst :
+									   op->u.crypto.src;
+	unsigned dst_cnt = op->u.crypto.dst && op->u.crypto.dst_cnt ? op->u.crypto.dst_cnt :
+								       op->u.crypto.src_cnt;
+
+	return ss->service == ATX_SVC_CIPHER && op->opcode == ATX_OP_CIPHER && l->pctx &&
+	       !ss->du_len && op->u.crypto.src_cnt == 1 && dst_cnt == 1 &&
+	       op->u.crypto.src[0].iov_len >= op->len && dst[0].iov_len >= op->len &&
+	       op->len <= INT_MAX;
+}
+
+int soft_crypto_exec(struct soft_sess *ss, unsigned lane, struct atx_op *op)
+{
+	struct soft_lane *l;
+	int rc;
+
+	if (!ss || lane >= ss->nlanes)
+		return -EINVAL;
+	l = &ss->lane[lane];
+	if (__builtin_expect(cipher_flat(ss, l, op), 1)) {
+		const struct iovec *dst = op->u.crypto.dst && op->u.crypto.dst_cnt ?
+						  op->u.crypto.dst : op->u.crypto.src;
+
+		/* Re-init with the IV only: the key schedule stays. */
+		rc = soft_prov_cipher_iv(&ss->pc, l->pctx, ss->enc,
+					 op->iv_len ? op->u.crypto.iv : NULL);
+		if (!rc)
+			rc = soft_prov_cipher_update(&ss->pc, l->pctx, dst[0].iov_base,
+						     op->u.crypto.src[0].iov_base, op->len);
+	} else {
+		rc = crypto_exec(ss, l, op);
+	}
 	/* Lanes are long-lived threads: leave nothing on their error queues. */
-	if (rc)
+	if (__builtin_expect(rc != 0, 0))
 		ERR_clear_error();
 	return rc;
 }
