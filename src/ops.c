@@ -791,16 +791,19 @@ struct atx_prep *atx_prep_new(struct atx_ctx *ctx, const struct atx_step *steps,
 	struct atx_session *ss[ATX_CHAIN_MAX];
 	struct atx_prep *p;
 	unsigned i;
+	size_t sz;
 	int ret;
 
 	if (!ctx || !steps || !n || n > ATX_CHAIN_MAX) {
 		errno = EINVAL;
 		return NULL;
 	}
-	p = aligned_alloc(64, sizeof(*p) + n * sizeof(p->ops[0]));
+	/* Room for three ops at least: atx_prep_run points a run at ops[0..2] unconditionally. */
+	sz = sizeof(*p) + (n < 3 ? 3 : n) * sizeof(p->ops[0]);
+	p = aligned_alloc(64, sz);
 	if (!p)
 		return NULL;
-	memset(p, 0, sizeof(*p) + n * sizeof(p->ops[0]));
+	memset(p, 0, sz);
 	p->ctx = ctx;
 	p->n = (uint8_t)n;
 	p->one_eng = true;
@@ -932,13 +935,15 @@ struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx
 		return NULL;
 	}
 	ctx = p->ctx;
-	for (i = 0; iv && i < p->niv; i++) {
-		struct atx_op *op = &p->ops[p->ivs[i]].op;
+	if (iv) {
+		for (i = 0; i < p->niv; i++) {
+			struct atx_op *op = &p->ops[p->ivs[i]].op;
 
-		if (likely(op->iv_len == 16))
-			memcpy(op->u.crypto.iv, iv, 16);        /* inlined: the common IV */
-		else
-			memcpy(op->u.crypto.iv, iv, op->iv_len);
+			if (likely(op->iv_len == 16))
+				memcpy(op->u.crypto.iv, iv, 16);        /* inlined: the common IV */
+			else
+				memcpy(op->u.crypto.iv, iv, op->iv_len);
+		}
 	}
 	chan = sub ? sub->chan : NULL;
 	if (unlikely(chan)) {
@@ -962,7 +967,14 @@ struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx
 	head->op.len = p->total;
 	head->op.u.seq.n = p->n;
 	head->op.u.seq.err = 0;
-	for (i = 0; i < p->n; i++)
+	/*
+	 * The first three unconditionally (they share the op's first line;
+	 * an engine reads only n of them), the rest in a loop.
+	 */
+	head->op.u.seq.step[0] = &p->ops[0].op;
+	head->op.u.seq.step[1] = &p->ops[1].op;
+	head->op.u.seq.step[2] = &p->ops[2].op;
+	for (i = 3; i < p->n; i++)
 		head->op.u.seq.step[i] = &p->ops[i].op;
 	atx__seq_set_prep(atx__seq_side(ctx, head), p);
 	head->flags |= TXF_SEQ;
