@@ -501,8 +501,7 @@ struct atx_tx *atx__tx_submit_slow(struct atx_ctx *ctx, struct atx_tx *tx,
 				   struct atx_engine *eng);
 struct atx_tx *atx__tx_fail(struct atx_ctx *ctx, struct atx_tx *tx, int err);
 void atx__tx_abort(struct atx_ctx *ctx, struct atx_tx *tx);
-unsigned atx__seq_release(struct atx_ctx *ctx, struct atx_tx *tx);
-unsigned atx__prep_done(struct atx_prep *p);
+unsigned atx__seq_release_steps(struct atx_ctx *ctx, struct atx_seq_side *sd);
 void atx__prep_destroy(struct atx_prep *p);
 
 /*
@@ -550,6 +549,36 @@ static inline void atx__tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
 static inline struct atx_seq_side *atx__seq_side(struct atx_ctx *ctx, const struct atx_tx *tx)
 {
 	return &ctx->seq_side[tx - ctx->pool];
+}
+
+/* A run completed (or was never queued): the prep is free again. */
+static inline unsigned atx__prep_done(struct atx_prep *p)
+{
+	unsigned n = p->n;
+
+	p->busy = false;
+	if (unlikely(p->dying))
+		atx__prep_destroy(p);
+	return n;
+}
+
+/*
+ * A chain's steps that rode along in its descriptor (ATX_OP_SEQ) go back
+ * to the pool with it, their session references with them; a prepared
+ * chain's run gives its prep back.  Returns how many steps it held.
+ * Reads only the side record, not the lines the engine read.
+ */
+static inline unsigned atx__seq_release(struct atx_ctx *ctx, struct atx_tx *tx)
+{
+	struct atx_seq_side *sd = atx__seq_side(ctx, tx);
+	struct atx_prep *p = atx__seq_prep(sd);
+
+	tx->flags &= ~TXF_SEQ;
+	if (p) {
+		sd->step[0] = NULL;
+		return atx__prep_done(p);
+	}
+	return atx__seq_release_steps(ctx, sd);
 }
 
 /* The session a descriptor holds a reference to (TXF_SESS). */

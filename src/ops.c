@@ -868,17 +868,6 @@ void atx__prep_destroy(struct atx_prep *p)
 	free(p);
 }
 
-/* A run completed (or was never queued): the prep is free again. */
-unsigned atx__prep_done(struct atx_prep *p)
-{
-	unsigned n = p->n;
-
-	p->busy = false;
-	if (p->dying)
-		atx__prep_destroy(p);
-	return n;
-}
-
 void atx_prep_free(struct atx_prep *p)
 {
 	if (!p || p->dying)

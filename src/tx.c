@@ -60,31 +60,17 @@ void atx__pool_fini(struct atx_ctx *ctx)
 
 
 
-/*
- * A chain's steps that rode along in its descriptor (ATX_OP_SEQ) go back
- * to the pool with it, their session references with them.  Returns how
- * many steps it held (a prepared chain's run: its prep's).  Reads only
- * the side record, not the lines the engine read.
- */
-unsigned atx__seq_release(struct atx_ctx *ctx, struct atx_tx *tx)
+/* atx__seq_release() for atx_chain's own descriptor: its steps, one by one. */
+unsigned atx__seq_release_steps(struct atx_ctx *ctx, struct atx_seq_side *sd)
 {
-	struct atx_seq_side *sd = atx__seq_side(ctx, tx);
-	struct atx_prep *p = atx__seq_prep(sd);
 	unsigned i;
 
-	if (p) {
-		/* A prepared chain's run: its steps stay with it. */
-		sd->step[0] = NULL;
-		tx->flags &= ~TXF_SEQ;
-		return atx__prep_done(p);
-	}
 	for (i = 0; i < ATX_CHAIN_MAX && sd->step[i]; i++) {
 		if (sd->sess[i])
 			atx__session_put(sd->sess[i]);
 		atx__step_free(ctx, sd->step[i]);
 	}
 	sd->step[0] = NULL;
-	tx->flags &= ~TXF_SEQ;
 	return i;
 }
 
