@@ -7,7 +7,8 @@
 #include "soft.h"
 
 /* ISA-L takes an int length and the raw (uninverted) register. */
-static __attribute__((noinline)) uint32_t crc32c_long(const unsigned char *p, size_t len, uint32_t crc)
+static __attribute__((noinline)) uint32_t crc32c_long(const unsigned char *p, size_t len,
+						      uint32_t crc)
 {
 	while (len) {
 		int n = len > (1u << 30) ? (1 << 30) : (int)len;
