@@ -52,6 +52,16 @@ enum atx_opcode {
 	ATX_OP__COUNT,
 };
 
+/*
+ * u.seq.flags: the steps are a prepared chain's ops (atx_prep_new), the
+ * same at every run but for their IVs, and each step's eng[0] belongs to
+ * this channel's engine from run to run: zero until the engine first
+ * writes it, never written by anyone else.  An engine may keep there what
+ * it decided about the step at its first run.  Set only for runs handed
+ * to one engine's channels, the one whose runs saw it first.
+ */
+#define ATX_SEQ_F_PREP  (1u << 0)
+
 /* The capability an opcode needs. */
 uint32_t atx_opcode_cap(enum atx_opcode op);
 
@@ -125,7 +135,8 @@ struct atx_op {
 		 * run).  len is the steps' total, for statistics.
 		 */
 		struct {
-			unsigned n;
+			uint16_t n;
+			uint16_t flags;         /* ATX_SEQ_F_* */
 			int32_t err;            /* core only */
 			/* the first three share the op's first line with n */
 			struct atx_op *step[ATX_CHAIN_MAX];

@@ -141,6 +141,7 @@ struct atx_prep {
 	/* what a run reads */
 	struct atx_ctx *ctx;
 	struct atx_engine *eng;         /* its sessions' engine, or NULL */
+	struct atx_engine *scratch_eng; /* whose scratch the ops' eng[0] are (ATX_SEQ_F_PREP) */
 	uint32_t caps;                  /* what its steps need */
 	uint8_t n;
 	uint8_t niv;                    /* steps that take an IV at every run ... */
@@ -148,6 +149,8 @@ struct atx_prep {
 	bool one_eng;                   /* no two sessions on different engines */
 	bool busy;                      /* a run is in flight */
 	bool dying;                     /* atx_prep_free came during a run */
+	unsigned chan_gen;              /* chan is the only channel for it while ctx->chan_gen is this */
+	struct atx_chan *chan;
 	size_t total;                   /* the steps' bytes (op.len of the run) */
 	atx_cb ucb;                     /* a split run's callback and argument (prep_split_done) */
 	void *uarg;
@@ -447,6 +450,21 @@ static inline struct atx_chan *atx__chan_pick_cached(struct atx_ctx *ctx, uint32
 		return ctx->pick[slot].n == 1 ? ctx->pick[slot].c[0] :
 		       atx__chan_least(ctx->pick[slot].c, ctx->pick[slot].n);
 	return atx__chan_pick(ctx, cap, eng, NULL);
+}
+
+/*
+ * The one channel atx__chan_pick_cached() has for (cap, eng), or NULL
+ * (none remembered, or several to balance between).
+ */
+static inline struct atx_chan *atx__chan_only(struct atx_ctx *ctx, uint32_t cap,
+					      struct atx_engine *eng)
+{
+	unsigned slot = atx__pick_slot(cap, eng);
+
+	if (ctx->pick[slot].gen == ctx->chan_gen && ctx->pick[slot].cap == cap &&
+	    ctx->pick[slot].eng == eng && ctx->pick[slot].n == 1)
+		return ctx->pick[slot].c[0];
+	return NULL;
 }
 
 /* tx.c */

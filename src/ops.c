@@ -770,7 +770,8 @@ chain_submit(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
 	}
 	if (n < ATX_CHAIN_MAX)
 		sd->step[n] = NULL;
-	head->op.u.seq.n = n;
+	head->op.u.seq.n = (uint16_t)n;
+	head->op.u.seq.flags = 0;
 	head->op.u.seq.err = 0;
 	head->flags |= TXF_SEQ;
 	if (!sub || !(sub->depend_tx || sub->ndeps || sub->chan))
@@ -942,10 +943,16 @@ struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx
 		 */
 		if (!(chan->caps & ATX_CAP_SEQ) || !p->one_eng)
 			return prep_split(p, sub);
+	} else if (likely(p->chan_gen == ctx->chan_gen)) {
+		chan = p->chan;         /* the only one, as at the last run */
 	} else if (likely(p->one_eng)) {
 		chan = atx__chan_pick_cached(ctx, p->caps | ATX_CAP_SEQ, p->eng);
 		if (unlikely(!chan))
 			return prep_split(p, sub);
+		if (chan == atx__chan_only(ctx, p->caps | ATX_CAP_SEQ, p->eng)) {
+			p->chan = chan;
+			p->chan_gen = ctx->chan_gen;
+		}
 	} else {
 		return prep_split(p, sub);
 	}
@@ -968,8 +975,19 @@ struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx
 	atx__seq_set_prep(atx__seq_side(ctx, head), p);
 	head->flags |= TXF_SEQ;
 	p->busy = true;
-	if (!sub || !(sub->depend_tx || sub->ndeps || sub->chan))
+	/*
+	 * The ops' engine scratch is the first engine's to run them; a run
+	 * may use it when it goes where it was picked (a dependency may move
+	 * it to its parent's channel).
+	 */
+	if (unlikely(!p->scratch_eng))
+		p->scratch_eng = chan->eng;
+	if (!sub || !(sub->depend_tx || sub->ndeps || sub->chan)) {
+		head->op.u.seq.flags = chan->eng == p->scratch_eng ? ATX_SEQ_F_PREP : 0;
 		return atx__tx_submit_on(ctx, head, chan);
+	}
+	head->op.u.seq.flags = !sub->depend_tx && !sub->ndeps && chan->eng == p->scratch_eng ?
+			       ATX_SEQ_F_PREP : 0;
 	return atx__tx_submit(ctx, head, sub, p->caps | ATX_CAP_SEQ, p->eng);
 }
 

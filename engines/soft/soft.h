@@ -9,11 +9,24 @@
 #define ATX_SOFT_H
 
 #include <errno.h>
+#include <isa-l/crc.h>
+#include <limits.h>
+#include <stdbool.h>
 
 #include "atx_engine.h"
 
 /* memcpy, memset, crc32c, copy+crc32c, nop (soft_mem.c) */
 int soft_mem_exec(struct atx_op *op);
+
+/* ISA-L takes an int length and the raw (uninverted) register. */
+uint32_t soft_crc32c_long(const unsigned char *p, size_t len, uint32_t crc);
+
+static inline uint32_t soft_crc32c(const void *buf, size_t len, uint32_t seed)
+{
+	if (__builtin_expect(len > INT_MAX, 0))
+		return ~soft_crc32c_long(buf, len, ~seed);
+	return ~crc32_iscsi((unsigned char *)buf, (int)len, ~seed);
+}
 
 /* xor, xor_val, pq, pq_val, raid6 recovery on ISA-L (soft_raid.c) */
 int soft_raid_exec(struct atx_op *op);
@@ -30,6 +43,14 @@ int soft_crypto_session_new(const struct atx_session_params *p, unsigned nlanes,
 			    struct soft_sess **out);
 void soft_crypto_session_free(struct soft_sess *ss);             /* zeroizes keys */
 int soft_crypto_exec(struct soft_sess *ss, unsigned lane, struct atx_op *op);
+/*
+ * The storage case, decided once for a prepared chain's step: a cipher
+ * request on one flat segment each way, the whole request one data unit
+ * (soft_crypto_flat), which soft_crypto_cipher_flat then runs without
+ * checking again (it still falls back where a lane has no provider context).
+ */
+bool soft_crypto_flat(const struct soft_sess *ss, const struct atx_op *op);
+int soft_crypto_cipher_flat(struct soft_sess *ss, unsigned lane, struct atx_op *op);
 /*
  * How many of @ss's lanes run all its cipher, digest and MAC work through
  * the provider's functions (soft_prov.h); AEAD sessions: none.

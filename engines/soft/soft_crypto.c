@@ -775,6 +775,31 @@ static inline bool cipher_flat(const struct soft_sess *ss, const struct soft_lan
 	       op->len <= INT_MAX;
 }
 
+bool soft_crypto_flat(const struct soft_sess *ss, const struct atx_op *op)
+{
+	return ss && ss->service == ATX_SVC_CIPHER && op->opcode == ATX_OP_CIPHER &&
+	       !ss->du_len && op->u.crypto.src_cnt == 1 && op->u.crypto.dst &&
+	       op->u.crypto.dst_cnt == 1 && op->u.crypto.src[0].iov_len >= op->len &&
+	       op->u.crypto.dst[0].iov_len >= op->len && op->len <= INT_MAX;
+}
+
+int soft_crypto_cipher_flat(struct soft_sess *ss, unsigned lane, struct atx_op *op)
+{
+	struct soft_lane *l;
+	int rc;
+
+	if (__builtin_expect(lane >= ss->nlanes || !ss->lane[lane].pctx, 0))
+		return soft_crypto_exec(ss, lane, op);
+	l = &ss->lane[lane];
+	rc = soft_prov_cipher_iv(&ss->pc, l->pctx, ss->enc, op->iv_len ? op->u.crypto.iv : NULL);
+	if (!rc)
+		rc = soft_prov_cipher_update(&ss->pc, l->pctx, op->u.crypto.dst[0].iov_base,
+					     op->u.crypto.src[0].iov_base, op->len);
+	if (__builtin_expect(rc != 0, 0))
+		ERR_clear_error();
+	return rc;
+}
+
 int soft_crypto_exec(struct soft_sess *ss, unsigned lane, struct atx_op *op)
 {
 	struct soft_lane *l;

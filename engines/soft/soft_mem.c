@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* soft_mem.c - copy, fill and CRC-32C (whole or per block) on glibc and ISA-L. */
-#include <isa-l/crc.h>
-#include <limits.h>
 #include <string.h>
 
 #include "soft.h"
 
-/* ISA-L takes an int length and the raw (uninverted) register. */
-static __attribute__((noinline)) uint32_t crc32c_long(const unsigned char *p, size_t len,
-						      uint32_t crc)
+/* Over 2 GiB: ISA-L's int length a GiB at a time (out of line: see below). */
+__attribute__((noinline)) uint32_t soft_crc32c_long(const unsigned char *p, size_t len,
+						    uint32_t crc)
 {
 	while (len) {
 		int n = len > (1u << 30) ? (1 << 30) : (int)len;
@@ -18,13 +16,6 @@ static __attribute__((noinline)) uint32_t crc32c_long(const unsigned char *p, si
 		len -= (size_t)n;
 	}
 	return crc;
-}
-
-static inline uint32_t crc32c(const void *buf, size_t len, uint32_t seed)
-{
-	if (__builtin_expect(len > INT_MAX, 0))
-		return ~crc32c_long(buf, len, ~seed);
-	return ~crc32_iscsi((unsigned char *)buf, (int)len, ~seed);
 }
 
 /*
@@ -38,7 +29,7 @@ static __attribute__((noinline)) void crc32c_blocks(struct atx_op *op)
 	size_t i, n = op->len / op->u.mem.block;
 
 	for (i = 0; i < n; i++, p += op->u.mem.block)
-		op->u.mem.out[i] = crc32c(p, op->u.mem.block, op->u.mem.seed);
+		op->u.mem.out[i] = soft_crc32c(p, op->u.mem.block, op->u.mem.seed);
 }
 
 static __attribute__((noinline)) void copy_crc32c(struct atx_op *op)
@@ -46,7 +37,7 @@ static __attribute__((noinline)) void copy_crc32c(struct atx_op *op)
 	/* PERF.md: fusing gains nothing (crc is 5 % of the cost); copy, then crc while hot. */
 	if (op->len)
 		memmove(op->u.mem.dst, op->u.mem.src, op->len);
-	*op->u.mem.out = crc32c(op->u.mem.dst, op->len, op->u.mem.seed);
+	*op->u.mem.out = soft_crc32c(op->u.mem.dst, op->len, op->u.mem.seed);
 }
 
 int soft_mem_exec(struct atx_op *op)
@@ -63,7 +54,7 @@ int soft_mem_exec(struct atx_op *op)
 			memset(op->u.mem.dst, op->u.mem.c, op->len);
 		return 0;
 	case ATX_OP_CRC32C:
-		*op->u.mem.out = crc32c(op->u.mem.src, op->len, op->u.mem.seed);
+		*op->u.mem.out = soft_crc32c(op->u.mem.src, op->len, op->u.mem.seed);
 		return 0;
 	case ATX_OP_CRC32C_BLOCKS:
 		crc32c_blocks(op);

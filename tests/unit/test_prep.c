@@ -605,6 +605,129 @@ static void test_pinned_seq_lane(void **state)
 	atx_ctx_free(ctx);
 }
 
+/*
+ * The software engine keeps what it decided about each step of a prep at
+ * its first flagged run (ATX_SEQ_F_PREP) in the step's eng[0]: runs with
+ * and without the flag, and steps it decides differently (a flat cipher,
+ * a cipher in data units, a fill, a fused copy+crc), all match OpenSSL and
+ * ISA-L run after run.  The run's remembered channel goes when it is
+ * taken private, and comes back when it is released.
+ */
+static void test_prepared_steps_and_private_lane(void **state)
+{
+	struct atx_ctx *ctx = ctx_lanes(0, 0);
+	struct atx_session *cbc = sess(ctx, (struct atx_session_params){
+		.service = ATX_SVC_CIPHER, .cipher = ATX_CIPHER_AES_CBC, .key = key64, .key_len = 16,
+		.engine = "soft" });
+	struct atx_session *du = sess(ctx, (struct atx_session_params){
+		.service = ATX_SVC_CIPHER, .cipher = ATX_CIPHER_AES_XTS, .key = key64, .key_len = 64,
+		.data_unit_len = 512, .data_unit_iv_step = 1, .engine = "soft" });
+	struct atx_caps caps = { .size = sizeof(caps), .engine = "soft",
+				 .mask = ATX_CAP_MEMCPY | ATX_CAP_CRC32C | ATX_CAP_SEQ };
+	static uint8_t a[1024], b[1024], c[1024], d[1024], f[64], ref[1024], ref2[1024];
+	uint8_t iv[16];
+	uint32_t crc = 0;
+	struct atx_chan_stats cs0, cs1;
+	struct atx_chan *priv;
+	struct atx_prep *p;
+	struct atx_tx *tx, *par;
+	struct atx_submit s;
+	unsigned run, i;
+
+	memset(iv, 0, sizeof(iv));
+	struct atx_step st[5] = {
+		{ .op = ATX_STEP_CIPHER, .sess = cbc, .dst = b, .src = a, .len = sizeof(a), .iv = iv },
+		{ .op = ATX_STEP_CIPHER, .sess = du, .dst = c, .src = b, .len = sizeof(b), .iv = iv },
+		{ .op = ATX_STEP_COPY_CRC32C, .dst = d, .src = c, .len = sizeof(c), .out = &crc,
+		  .seed = 9 },
+		{ .op = ATX_STEP_MEMSET, .dst = f, .len = sizeof(f), .seed = 0x5a },
+		{ .op = ATX_STEP_MEMCPY, .dst = f + 8, .src = d, .len = 16 },
+	};
+	p = atx_prep_new(ctx, st, 5);
+	assert_non_null(p);
+	for (run = 0; run < 6; run++) {
+		for (i = 0; i < sizeof(a); i++)
+			a[i] = (uint8_t)(i * 13 + run);
+		memset(iv, 0, sizeof(iv));
+		iv[0] = (uint8_t)run;
+		memset(d, 0, sizeof(d));
+		memset(f, 0, sizeof(f));
+		/* Runs 0 and 3 wait for a parent: no flag; the others run prepared. */
+		par = NULL;
+		if (run % 3 == 0) {
+			par = atx_memset(ctx, ref, 0, 16, NULL);
+			assert_non_null(par);
+		}
+		s = (struct atx_submit){ .depend_tx = par };
+		tx = atx_prep_run(p, iv, &s);
+		assert_non_null(tx);
+		assert_int_equal(atx__untag(tx)->op.u.seq.flags & ATX_SEQ_F_PREP,
+				 run % 3 ? ATX_SEQ_F_PREP : 0);
+		assert_int_equal(atx_wait(tx), 0);
+		assert_int_equal(atx_tx_ack(tx), 0);
+		evp_ref(EVP_aes_128_cbc(), key64, iv, 1, a, ref, sizeof(a));
+		assert_memory_equal(b, ref, sizeof(b));
+		/* XTS per 512-byte unit, the tweak advanced by one per unit. */
+		for (i = 0; i < sizeof(b) / 512; i++) {
+			uint8_t tw[16];
+
+			memcpy(tw, iv, 16);
+			tw[0] = (uint8_t)(tw[0] + i);
+			evp_ref(EVP_aes_256_xts(), key64, tw, 1, b + i * 512, ref2 + i * 512, 512);
+		}
+		assert_memory_equal(c, ref2, sizeof(c));
+		assert_memory_equal(d, ref2, sizeof(d));
+		assert_int_equal(crc, crc_ref(ref2, sizeof(ref2), 9));
+		for (i = 0; i < sizeof(f); i++)
+			assert_int_equal(f[i], i >= 8 && i < 24 ? ref2[i - 8] : 0x5a);
+	}
+	/* The flat cipher and the copy were decided once; the rest go the general way. */
+	assert_int_not_equal(p->ops[0].op.eng[0], p->ops[1].op.eng[0]);
+	assert_int_equal(p->ops[1].op.eng[0], p->ops[2].op.eng[0]);
+	assert_int_equal(p->ops[2].op.eng[0], p->ops[3].op.eng[0]);
+	assert_int_not_equal(p->ops[3].op.eng[0], p->ops[4].op.eng[0]);
+	atx_prep_free(p);
+
+	/* A memory-only prep, on the one lane; then that lane is taken private. */
+	struct atx_step mm[2] = {
+		{ .op = ATX_STEP_MEMCPY, .dst = b, .src = a, .len = 256 },
+		{ .op = ATX_STEP_CRC32C, .src = b, .len = 256, .out = &crc, .seed = 1 },
+	};
+	p = atx_prep_new(ctx, mm, 2);
+	assert_non_null(p);
+	tx = atx_prep_run(p, NULL, NULL);
+	assert_non_null(tx);
+	assert_int_equal(atx_wait(tx), 0);
+	assert_int_equal(atx_tx_ack(tx), 0);
+	priv = atx_chan_request(ctx, &caps, NULL, NULL);
+	assert_non_null(priv);
+	atx_chan_stats(priv, &cs0);
+	errno = 0;
+	assert_null(atx_prep_run(p, NULL, NULL));       /* no public channel serves it now */
+	assert_int_equal(errno, EOPNOTSUPP);
+	atx_chan_stats(priv, &cs1);
+	assert_int_equal(cs1.ops, cs0.ops);
+	/* Pinned to it, its owner may. */
+	s = (struct atx_submit){ .chan = priv };
+	tx = atx_prep_run(p, NULL, &s);
+	assert_non_null(tx);
+	assert_int_equal(atx_wait(tx), 0);
+	assert_int_equal(atx_tx_ack(tx), 0);
+	atx_chan_release(priv);
+	crc = 0;
+	a[0] ^= 1;
+	tx = atx_prep_run(p, NULL, NULL);
+	assert_non_null(tx);
+	assert_ptr_equal(atx__untag(tx)->chan, priv);
+	assert_int_equal(atx_wait(tx), 0);
+	assert_int_equal(atx_tx_ack(tx), 0);
+	assert_int_equal(crc, crc_ref(a, 256, 1));
+	atx_prep_free(p);
+	atx_session_free(cbc);
+	atx_session_free(du);
+	atx_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_dependencies_and_pinned),
 		cmocka_unit_test(test_pinned_seq_lane),
+		cmocka_unit_test(test_prepared_steps_and_private_lane),
 	};
 
 	srand(4242);
