@@ -759,42 +759,38 @@ static __attribute__((noinline)) int crypto_exec(struct soft_sess *ss, struct so
 /*
  * The storage case -- a cipher request on flat buffers, a whole request
  * one data unit, on a provider context -- without do_cipher's frame: it
- * is one of the three steps of every encrypt-checksum-copy chain.
+ * is one of the three steps of every encrypt-checksum-copy chain.  The
+ * shape is checked per request here, or once per prepared step
+ * (soft_crypto_flat, then soft_crypto_cipher_flat at every run).
  */
-static inline bool cipher_flat(const struct soft_sess *ss, const struct soft_lane *l,
-			       const struct atx_op *op)
-{
-	const struct iovec *dst = op->u.crypto.dst && op->u.crypto.dst_cnt ? op->u.crypto.dst :
-									   op->u.crypto.src;
-	unsigned dst_cnt = op->u.crypto.dst && op->u.crypto.dst_cnt ? op->u.crypto.dst_cnt :
-								       op->u.crypto.src_cnt;
-
-	return ss->service == ATX_SVC_CIPHER && op->opcode == ATX_OP_CIPHER && l->pctx &&
-	       !ss->du_len && op->u.crypto.src_cnt == 1 && dst_cnt == 1 &&
-	       op->u.crypto.src[0].iov_len >= op->len && dst[0].iov_len >= op->len &&
-	       op->len <= INT_MAX;
-}
-
 bool soft_crypto_flat(const struct soft_sess *ss, const struct atx_op *op)
 {
+	/* The core sets dst (== src in place); anything else takes the general path. */
 	return ss && ss->service == ATX_SVC_CIPHER && op->opcode == ATX_OP_CIPHER &&
 	       !ss->du_len && op->u.crypto.src_cnt == 1 && op->u.crypto.dst &&
 	       op->u.crypto.dst_cnt == 1 && op->u.crypto.src[0].iov_len >= op->len &&
 	       op->u.crypto.dst[0].iov_len >= op->len && op->len <= INT_MAX;
 }
 
-int soft_crypto_cipher_flat(struct soft_sess *ss, unsigned lane, struct atx_op *op)
+/* Re-init with the IV only (the key schedule stays), for what soft_crypto_flat passed. */
+static inline int run_flat(struct soft_sess *ss, struct soft_lane *l, const struct atx_op *op)
 {
-	struct soft_lane *l;
 	int rc;
 
-	if (__builtin_expect(lane >= ss->nlanes || !ss->lane[lane].pctx, 0))
-		return soft_crypto_exec(ss, lane, op);
-	l = &ss->lane[lane];
 	rc = soft_prov_cipher_iv(&ss->pc, l->pctx, ss->enc, op->iv_len ? op->u.crypto.iv : NULL);
 	if (!rc)
 		rc = soft_prov_cipher_update(&ss->pc, l->pctx, op->u.crypto.dst[0].iov_base,
 					     op->u.crypto.src[0].iov_base, op->len);
+	return rc;
+}
+
+int soft_crypto_cipher_flat(struct soft_sess *ss, unsigned lane, struct atx_op *op)
+{
+	int rc;
+
+	if (__builtin_expect(lane >= ss->nlanes || !ss->lane[lane].pctx, 0))
+		return soft_crypto_exec(ss, lane, op);
+	rc = run_flat(ss, &ss->lane[lane], op);
 	if (__builtin_expect(rc != 0, 0))
 		ERR_clear_error();
 	return rc;
@@ -808,19 +804,10 @@ int soft_crypto_exec(struct soft_sess *ss, unsigned lane, struct atx_op *op)
 	if (!ss || lane >= ss->nlanes)
 		return -EINVAL;
 	l = &ss->lane[lane];
-	if (__builtin_expect(cipher_flat(ss, l, op), 1)) {
-		const struct iovec *dst = op->u.crypto.dst && op->u.crypto.dst_cnt ?
-						  op->u.crypto.dst : op->u.crypto.src;
-
-		/* Re-init with the IV only: the key schedule stays. */
-		rc = soft_prov_cipher_iv(&ss->pc, l->pctx, ss->enc,
-					 op->iv_len ? op->u.crypto.iv : NULL);
-		if (!rc)
-			rc = soft_prov_cipher_update(&ss->pc, l->pctx, dst[0].iov_base,
-						     op->u.crypto.src[0].iov_base, op->len);
-	} else {
+	if (__builtin_expect(l->pctx && soft_crypto_flat(ss, op), 1))
+		rc = run_flat(ss, l, op);
+	else
 		rc = crypto_exec(ss, l, op);
-	}
 	/* Lanes are long-lived threads: leave nothing on their error queues. */
 	if (__builtin_expect(rc != 0, 0))
 		ERR_clear_error();
