@@ -42,6 +42,14 @@ static void fake_attach(struct atx_ctx *ctx, int fail, int prio)
 	assert_int_equal(fake_a_reset_attach(ctx, fail, prio), 0);
 }
 
+/* @tx queued, completed with 0, and acked. */
+static void wait_ok(struct atx_tx *tx)
+{
+	assert_non_null(tx);
+	assert_int_equal(atx_wait(tx), 0);
+	assert_int_equal(atx_tx_ack(tx), 0);
+}
+
 /* ---- the storage chain, re-run from its callback ---- */
 
 #define NP 24
@@ -188,9 +196,7 @@ static void run_check(struct atx_prep *p, const uint8_t *iv, const struct ivs_ou
 {
 	struct atx_tx *tx = atx_prep_run(p, iv, NULL);
 
-	assert_non_null(tx);
-	assert_int_equal(atx_wait(tx), 0);
-	assert_int_equal(atx_tx_ack(tx), 0);
+	wait_ok(tx);
 	assert_memory_equal(got, want, sizeof(*got));
 }
 
@@ -428,9 +434,7 @@ static void test_bad_arguments(void **state)
 		assert_int_equal(atx_tx_ack(held[i]), 0);
 	}
 	tx = atx_prep_run(p, NULL, NULL);
-	assert_non_null(tx);
-	assert_int_equal(atx_wait(tx), 0);
-	assert_int_equal(atx_tx_ack(tx), 0);
+	wait_ok(tx);
 	assert_memory_equal(b, a, sizeof(a));
 	assert_int_equal(crc, crc_ref(a, sizeof(a), 0));
 
@@ -444,9 +448,7 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(errno, ESTALE);
 	assert_int_equal(ctx->nfree, nfree);
 	tx = atx_prep_run(p, NULL, NULL);
-	assert_non_null(tx);
-	assert_int_equal(atx_wait(tx), 0);
-	assert_int_equal(atx_tx_ack(tx), 0);
+	wait_ok(tx);
 	assert_int_equal(ctx->nfree, nfree);
 	/* Left for atx_ctx_free, with a run of another prep in flight (ASan: nothing leaks). */
 	assert_non_null(atx_prep_run(atx_prep_new(ctx, ok, 2), NULL,
@@ -594,9 +596,7 @@ static void test_pinned_seq_lane(void **state)
 	assert_null(atx_prep_run(pf, NULL, &s));
 	assert_int_equal(errno, EINVAL);
 	tx = atx_prep_run(pf, NULL, NULL);              /* unpinned: split over both engines */
-	assert_non_null(tx);
-	assert_int_equal(atx_wait(tx), 0);
-	assert_int_equal(atx_tx_ack(tx), 0);
+	wait_ok(tx);
 	assert_true(fake_a.submitted >= 1);               /* the cipher step ran there */
 	atx_prep_free(pf);
 	atx_prep_free(p);
@@ -696,9 +696,7 @@ static void test_prepared_steps_and_private_lane(void **state)
 	p = atx_prep_new(ctx, mm, 2);
 	assert_non_null(p);
 	tx = atx_prep_run(p, NULL, NULL);
-	assert_non_null(tx);
-	assert_int_equal(atx_wait(tx), 0);
-	assert_int_equal(atx_tx_ack(tx), 0);
+	wait_ok(tx);
 	priv = atx_chan_request(ctx, &caps, NULL, NULL);
 	assert_non_null(priv);
 	atx_chan_stats(priv, &cs0);
@@ -710,9 +708,7 @@ static void test_prepared_steps_and_private_lane(void **state)
 	/* Pinned to it, its owner may. */
 	s = (struct atx_submit){ .chan = priv };
 	tx = atx_prep_run(p, NULL, &s);
-	assert_non_null(tx);
-	assert_int_equal(atx_wait(tx), 0);
-	assert_int_equal(atx_tx_ack(tx), 0);
+	wait_ok(tx);
 	atx_chan_release(priv);
 	crc = 0;
 	a[0] ^= 1;
