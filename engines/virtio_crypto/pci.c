@@ -177,7 +177,7 @@ static int read_hex_file(const char *path, unsigned long *v)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return -errno;
+		return errno ? -errno : -EIO;   /* never 0: the caller reads *v only then */
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
