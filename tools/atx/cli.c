@@ -406,6 +406,11 @@ int cli_session_open(struct atx_ctx *ctx, const struct atx_session_params *p, co
 		return cli_err("engine %s cannot serve %s", p->engine, alg);
 	if (errno == EOPNOTSUPP)
 		return cli_err("no engine serves %s", alg);
+	/* OpenSSL refuses equal halves (IEEE 1619 key reuse); say so rather than EINVAL. */
+	if (errno == EINVAL && p->service == ATX_SVC_CIPHER && p->cipher == ATX_CIPHER_AES_XTS &&
+	    p->key && p->key_len % 2 == 0 &&
+	    !memcmp(p->key, (const char *)p->key + p->key_len / 2, p->key_len / 2))
+		return cli_err("%s: the two halves of the key must differ", alg);
 	return cli_err("cannot create a %s session: %s", alg, strerror(errno));
 }
 
