@@ -405,7 +405,72 @@ def test_versus_output_is_verified(atx_bin):
     assert json.loads(r.stdout)[0]["verified"] is False
 
 
+def test_versus_hand_is_the_baseline_in_n_threads(atx_bin):
+    """--versus hand:N runs the hand loop in N threads at once in every
+    round; `scaling_paired` is its rounds over the one-thread baseline's
+    (paired), and the row's ratio over it is ops / its ops."""
+    for args in (["--ops", "300"], ["--seconds", "0.2"]):
+        [row] = bench_json(atx_bin, *args, "-w", "xts-enc,crc32c,copy", "-e", "soft:lanes=1",
+                           "-q", "16", "--versus", "hand:3,hand:1", rounds=3)
+        check_rounds(row, 3)
+        h3, h1 = row["versus"]
+        assert (h3["engine"], h3["threads"], h1["engine"], h1["threads"]) == \
+            ("hand:3", 3, "hand:1", 1)
+        for v in (h3, h1):
+            assert v["ratio"] == pytest.approx(row["ops_per_s"] / v["ops_per_s"], rel=2e-3)
+            med = statistics.median(x / y for x, y in
+                                    zip(v["round_gbps"], row["baseline_round_gbps"]))
+            assert v["scaling_paired"] == pytest.approx(med, rel=2e-3)
+        if args[0] == "--ops" and len(os.sched_getaffinity(0)) >= 2:
+            # The side's rate is the sum of its threads': on two CPUs or more, above one's.
+            assert h3["ops_per_s"] > h1["ops_per_s"]
+
+
+def test_channels_count_the_rows_own_rounds(atx_bin):
+    """`channels`: what each channel completed in the row's rounds, no
+    more (not warm-up, not a --versus side's rounds on the same context):
+    --ops 300 over 3 rounds of a 3-step chain is 900 descriptors."""
+    for wl, eng in (("xts-enc,crc32c,copy", "soft:lanes=1"), ("prep:xts-enc,crc32c,copy", "soft"),
+                    ("cbc-enc", "mb")):
+        r = bench(atx_bin, "--json", "--no-peers", "--ops", "300", "--rounds", "3", "-q", "16",
+                  "-w", wl, "-e", eng, "--versus", "soft" if eng == "mb" else "hand:1")
+        if eng == "mb" and r.returncode == 2 and "not available" in r.stderr:
+            continue        # no intel-ipsec-mb here: test_mb_engine_when_present says so
+        assert r.returncode == 0, r.stderr
+        [row] = json.loads(r.stdout)
+        ch = {c["name"]: c["ops"] for c in row["channels"]}
+        assert sum(ch.values()) == 300 * row["descriptors_per_op"], ch
+        if eng == "soft:lanes=1":
+            assert ch["soft.inline"] > 0 and ch["soft.lane0"] > 0, ch
+        elif eng == "soft":
+            assert ch["soft.inline"] == 900, ch
+        else:
+            assert ch["mb.lane0"] == 300, ch
+
+
+def test_versus_hand_threads_leave_the_pinned_cpu(atx_bin):
+    """With the loop thread pinned (--cpu), hand:N's other threads go one
+    to a CPU on the process's other CPUs in turn, then the loop thread's:
+    created from the pinned thread they would inherit its one CPU, and N
+    threads would measure one CPU's worth.  `threads_cpus`: where each
+    ended its last round."""
+    cpus = sorted(os.sched_getaffinity(0))
+    loop = cpus[0]
+    order = [c for c in cpus if c != loop] + [loop]
+    [row] = bench_json(atx_bin, "--ops", "200", "-w", "xts-enc,crc32c,copy", "-q", "8",
+                       "--cpu", str(loop), "--versus", "hand:3,hand:1", rounds=1)
+    h3, h1 = row["versus"]
+    assert row["cpu"] == loop
+    assert h3["threads_cpus"] == [order[0], order[1 % len(order)]], (h3, cpus)
+    assert "threads_cpus" not in h1     # no thread but the loop thread
+
+
 @pytest.mark.parametrize("args,words", [
+    (["--versus", "hand:0"], "--versus hand:0: hand:N takes 1 to 16 threads"),
+    (["--versus", "hand:17"], "--versus hand:17: hand:N takes 1 to 16 threads"),
+    (["--versus", "hand:"], "--versus hand:: hand:N takes 1 to 16 threads"),
+    (["--versus", "hand:2x"], "--versus hand:2x: hand:N takes 1 to 16 threads"),
+    (["--versus", "hand:-1"], "--versus hand:-1: hand:N takes 1 to 16 threads"),
     (["--versus", ""], "--versus takes engine names"),
     (["--versus", "dpdk:nosuch"], "--versus dpdk:nosuch: DPDK PMDs are dpdk:aesni_mb and dpdk:openssl"),
     (["--versus", "soft,mb,soft,mb,soft"], "--versus: at most 4 sides"),

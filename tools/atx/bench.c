@@ -16,6 +16,7 @@
  * buffer that the next step reads; crc32c, hmac-sha256 and write only
  * read theirs and pass it on.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,6 +27,7 @@
 #include <openssl/params.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,10 +325,13 @@ struct engine_spec {
  * dpdk-test-crypto-perf on the same single step ("dpdk:aesni_mb").
  */
 #define MAX_VS 4
+#define MAX_CH 8                /* channels a row reports (bench_result.ch) */
+#define MAX_HAND 16             /* threads of a hand:N side */
 
 struct versus {
-	const char *name;       /* as given: "soft", "dpdk:aesni_mb" */
+	const char *name;       /* as given: "soft", "dpdk:aesni_mb", "hand:2" */
 	const char *pmd;        /* "aesni_mb", or NULL: an atx engine */
+	unsigned hand;          /* hand:N: the baseline loop in N threads at once (0: not) */
 };
 
 struct bench_opts {
@@ -378,9 +383,21 @@ struct bench_result {
 		double ops, ratio;      /* its rate, and ops / its ops (0: not run) */
 		double best;            /* its fastest round */
 		double pair[3];         /* paired rounds, as the row's pair[] */
+		double scale;           /* hand:N: paired median of its rounds over the baseline's */
+		int ran_on[MAX_HAND];   /* hand:N: where threads 1.. ended their last round */
 		char note[96];          /* why it did not run, or how it ran */
 	} vs[MAX_VS];
 	int cpu;                /* where the loop thread ran its last round (-1: not pinned) */
+	/*
+	 * How the row's own rounds spread over the context's channels:
+	 * descriptors each completed during them (steps, for chains), so a
+	 * worker-lane row shows what the allocator gave the inline lane.
+	 */
+	unsigned nch;
+	struct {
+		char name[24];
+		uint64_t ops;
+	} ch[MAX_CH];
 	unsigned npeer;
 	struct bench_peer peer[2];
 };
@@ -1255,6 +1272,7 @@ static double baseline_round(struct bench_run *r, struct baseline *b, uint64_t n
 		} while (!baseline_over(n, &checked, t0, ns, ops));
 		t = now_ns();
 		*cpu = (cpu_s() - c0) / (double)n;
+		r->done = n;
 		return (double)n * 1e9 / (double)(t - t0);
 	}
 	do {
@@ -1273,6 +1291,7 @@ static double baseline_round(struct bench_run *r, struct baseline *b, uint64_t n
 	} while (!baseline_over(n, &checked, t0, ns, ops));
 	t = now_ns();
 	*cpu = (cpu_s() - c0) / (double)n;
+	r->done = n;
 	return (double)n * 1e9 / (double)(t - t0);
 }
 
@@ -1429,6 +1448,220 @@ static void slot_free(struct slot *s)
 		free(s->extra[j]);
 }
 
+/*
+ * --versus hand:N: the baseline loop in N threads at once, each on
+ * buffers, contexts (and intel-ipsec-mb manager) of its own, interleaved
+ * in the rounds like any side.  It is what this machine gives N threads
+ * of the same work at that moment -- the ceiling of a row with worker
+ * lanes, which bench-scaling measures apart and not interleaved.  On a
+ * VM whose vCPUs may share a physical core, or whose host turbo depends
+ * on the neighbours, that ceiling moves from round to round; paired with
+ * the row it tells atx's cost from the machine's.  Thread 0 is the
+ * caller.  With the loop thread pinned (--cpu) the others go one to a
+ * CPU on the process's other CPUs in turn, as a ceiling should; left to
+ * the scheduler, a thread created on the loop thread's CPU stays there
+ * for milliseconds, and a short round measures one CPU.  Without --cpu
+ * they are not pinned.  Its output is not checked: it is the reference
+ * code itself.
+ */
+struct hand_thr {
+	struct bench_run r;
+	struct baseline b;
+	struct mbbase mb;
+	pthread_t th;
+	struct hand *h;
+	double rate;
+	uint64_t t0, t1, chains;        /* its round: when it ran, and how many chains */
+	int err;
+	int cpu;                /* where it is pinned (-1: not), and ran_on: where it ended */
+	int ran_on;
+};
+
+struct hand {
+	unsigned n;
+	uint64_t ns, ops;               /* this round's length */
+	atomic_uint ready;              /* threads waiting for the start */
+	atomic_int go;                  /* 1: start together; -1: called off (a thread not created) */
+	cpu_set_t mask;                 /* the process's CPUs at start: unpinned threads' */
+	struct hand_thr t[MAX_HAND];    /* [1..n-1]; thread 0 runs on the caller's */
+};
+
+static void hand_fini(struct hand *h)
+{
+	unsigned i, j;
+
+	if (!h)
+		return;
+	for (i = 1; i < h->n; i++) {
+		struct hand_thr *t = &h->t[i];
+
+		if (t->r.bslots)
+			for (j = 0; j < t->r.qd; j++)
+				slot_free(&t->r.bslots[j]);
+		free(t->r.bslots);
+		free(t->r.ivs);
+		mbbase_fini(&t->mb);
+		baseline_fini(&t->b);
+	}
+	free(h);
+}
+
+/* Threads 1..n-1 on the process's CPUs in turn, the loop thread's last (unpinned: -1). */
+static void hand_place(struct hand *h, unsigned n, int loop_cpu)
+{
+	int cpus[CPU_SETSIZE], nc = 0, c;
+	unsigned i;
+
+	for (c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &h->mask) && c != loop_cpu)
+			cpus[nc++] = c;
+	if (loop_cpu >= 0)
+		cpus[nc++] = loop_cpu;
+	for (i = 1; i < n; i++)
+		h->t[i].cpu = loop_cpu >= 0 ? cpus[(i - 1) % nc] : -1;
+}
+
+static struct hand *hand_new(unsigned n, const struct bench_run *r, bool evp,
+			     const cpu_set_t *mask, int loop_cpu)
+{
+	struct hand *h = calloc(1, sizeof(*h));
+	unsigned i, j;
+
+	if (!h)
+		return NULL;
+	h->mask = *mask;
+	hand_place(h, n, loop_cpu);
+	for (i = 1; i < n; i++) {
+		struct hand_thr *t = &h->t[i];
+
+		h->n = i + 1;           /* what hand_fini frees */
+		t->r = *r;
+		t->r.mb = NULL;
+		t->r.lat = NULL;
+		t->r.bslots = slots_new(r->qd);
+		t->r.ivs = calloc(r->qd, sizeof(*t->r.ivs));
+		if (!t->r.bslots || !t->r.ivs || baseline_init(&t->b, evp) < 0)
+			goto fail;
+		for (j = 0; j < r->qd; j++)
+			if (slot_alloc(&t->r.bslots[j], j, r->w, r->bs, &t->r))
+				goto fail;
+		if (r->mb) {
+			if (mbbase_init(&t->mb) < 0)
+				goto fail;
+			t->r.mb = &t->mb;
+		}
+	}
+	h->n = n;
+	return h;
+fail:
+	hand_fini(h);
+	return NULL;
+}
+
+/*
+ * Wait for the start; false: the round was called off.  Spinning (and
+ * yielding, for more threads than CPUs): a wake-up from a futex takes
+ * tens of microseconds here, which would stagger the threads' rounds.
+ */
+static bool hand_start(struct hand *h)
+{
+	int go;
+
+	atomic_fetch_add(&h->ready, 1);
+	while (!(go = atomic_load(&h->go)))
+		sched_yield();
+	return go > 0;
+}
+
+static void *hand_thread(void *arg)
+{
+	struct hand_thr *t = arg;
+	double cpu;
+
+	if (hand_start(t->h)) {
+		t->t0 = now_ns();
+		t->rate = baseline_round(&t->r, &t->b, t->h->ns, t->h->ops, &cpu, &t->err);
+		t->t1 = now_ns();
+		t->chains = t->r.done;
+		t->ran_on = sched_getcpu();
+	}
+	return NULL;
+}
+
+/*
+ * One round of the N threads: all their chains over the time from the
+ * first one's start to the last one's end (chains per second), or -1
+ * (*err).
+ */
+static double hand_round(struct hand *h, struct bench_run *r, struct baseline *b, uint64_t ns,
+			 uint64_t ops, int *err)
+{
+	unsigned i, started;
+	uint64_t t0, t1, chains;
+	double cpu, rate;
+
+	h->ns = ns;
+	h->ops = ops;
+	atomic_store(&h->ready, 0);
+	atomic_store(&h->go, 0);
+	for (i = 1; i < h->n; i++) {
+		h->t[i].h = h;
+		h->t[i].err = 0;
+		h->t[i].rate = -1;
+	}
+	for (started = 1; started < h->n; started++) {
+		struct hand_thr *t = &h->t[started];
+		pthread_attr_t attr;
+		cpu_set_t one;
+		int ret;
+
+		/* Never the pinned loop thread's mask, which a new thread would inherit. */
+		CPU_ZERO(&one);
+		if (t->cpu >= 0)
+			CPU_SET(t->cpu, &one);
+		if (pthread_attr_init(&attr))
+			break;
+		ret = pthread_attr_setaffinity_np(&attr, sizeof(cpu_set_t), t->cpu >= 0 ? &one : &h->mask);
+		if (!ret)
+			ret = pthread_create(&t->th, &attr, hand_thread, t);
+		pthread_attr_destroy(&attr);
+		if (ret)
+			break;
+	}
+	if (started < h->n) {
+		atomic_store(&h->go, -1);
+		for (i = 1; i < started; i++)
+			pthread_join(h->t[i].th, NULL);
+		*err = -EAGAIN;
+		return -1;
+	}
+	while (atomic_load(&h->ready) < h->n - 1)
+		sched_yield();
+	atomic_store(&h->go, 1);
+	t0 = now_ns();
+	rate = baseline_round(r, b, ns, ops, &cpu, err);
+	t1 = now_ns();
+	chains = r->done;
+	for (i = 1; i < h->n; i++)
+		pthread_join(h->t[i].th, NULL);
+	if (rate < 0)
+		return -1;
+	for (i = 1; i < h->n; i++) {
+		struct hand_thr *t = &h->t[i];
+
+		if (t->rate < 0) {
+			*err = t->err < 0 ? t->err : -EIO;
+			return -1;
+		}
+		chains += t->chains;
+		if (t->t0 < t0)
+			t0 = t->t0;
+		if (t->t1 > t1)
+			t1 = t->t1;
+	}
+	return (double)chains * 1e9 / (double)(t1 - t0);
+}
+
 static int tmpfile_in(const char *dir)
 {
 	char path[4096];
@@ -1553,6 +1786,29 @@ static double versus_round(struct bench_run *r, struct atx_session **vsess, uint
 	return v;
 }
 
+/* Add (@sign 1) or take away (-1) each channel's completed descriptors. */
+static void chan_ops(struct atx_ctx *ctx, struct bench_result *res, int sign)
+{
+	unsigned i, n = atx_chan_count(ctx);
+
+	if (n > MAX_CH)
+		n = MAX_CH;
+	for (i = 0; i < n; i++) {
+		struct atx_chan *ch = atx_chan_get(ctx, i);
+		struct atx_chan_info ci = { 0 };
+		struct atx_chan_stats st = { 0 };
+
+		atx_chan_info(ch, &ci);
+		atx_chan_stats(ch, &st);
+		snprintf(res->ch[i].name, sizeof(res->ch[i].name), "%s", ci.name ? ci.name : "?");
+		if (sign > 0)
+			res->ch[i].ops += st.ops;
+		else
+			res->ch[i].ops -= st.ops;
+	}
+	res->nch = n;
+}
+
 /* A single crypto step that dpdk-test-crypto-perf has a test for. */
 static bool dpdk_kind(const struct workload *w)
 {
@@ -1616,6 +1872,7 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	double *v_ops[MAX_VS] = { NULL };
 	struct atx_session *vsess[MAX_VS][K__COUNT] = { { NULL } };
 	bool vs_on[MAX_VS] = { false }, pinned = false;
+	struct hand *hands[MAX_VS] = { NULL };
 	uint64_t peer_ops;
 	uint64_t round_ns = (uint64_t)(o->seconds * 1e9 / o->rounds / 2);
 	uint64_t round_ops = o->ops ? (o->ops + o->rounds - 1) / o->rounds : 0;
@@ -1670,6 +1927,10 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 		const char *name = o->vs[v].name;
 		char vserved[160];
 
+		if (o->vs[v].hand) {
+			vs_on[v] = true;
+			continue;
+		}
 		if (o->vs[v].pmd) {
 			if (dpdk_kind(c->w))
 				vs_on[v] = true;
@@ -1782,11 +2043,25 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 			goto out_free;
 		}
 	}
+	for (v = 0; v < o->nvs; v++)
+		if (vs_on[v] && o->vs[v].hand) {
+			hands[v] = hand_new(o->vs[v].hand, &r, o->evp_base, &o->mask0, o->cpu);
+			if (!hands[v]) {
+				ret = -ENOMEM;
+				snprintf(res->note, sizeof(res->note),
+					 "--versus %s: cannot set up its threads' buffers and contexts",
+					 o->vs[v].name);
+				goto out_free;
+			}
+		}
 	/* Warm-up both, then interleave rounds. */
 	if (baseline_round(&r, &b, round_ns / 4, round_ops / 4 + 1, &dummy, &ret) < 0)
 		goto out_base_fail;
 	for (v = 0; v < o->nvs; v++)
-		if (vs_on[v] && !o->vs[v].pmd &&
+		if (hands[v] && hand_round(hands[v], &r, &b, round_ns / 4, round_ops / 4 + 1, &ret) < 0)
+			goto out_base_fail;
+	for (v = 0; v < o->nvs; v++)
+		if (vs_on[v] && !o->vs[v].pmd && !o->vs[v].hand &&
 		    versus_round(&r, vsess[v], round_ns / 4, round_ops / 4 + (round_ops ? 1 : 0)) < 0)
 			goto out_fail;
 	r.nlat = 0;
@@ -1806,6 +2081,12 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 
 			if (!vs_on[v])
 				continue;
+			if (vs->hand) {
+				v_ops[v][i] = hand_round(hands[v], &r, &b, round_ns, round_ops, &ret);
+				if (v_ops[v][i] < 0)
+					goto out_base_fail;
+				continue;
+			}
 			if (vs->pmd) {
 				int pret;
 
@@ -1834,7 +2115,9 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 				goto out_free;
 			}
 		}
+		chan_ops(r.ctx, res, -1);
 		a_ops[i] = atx_round(&r, round_ns, round_ops, &a_cpu[i]);
+		chan_ops(r.ctx, res, 1);
 		if (a_ops[i] < 0)
 			goto out_fail;
 	}
@@ -1860,8 +2143,17 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	/* Pairs first: median() sorts the rounds. */
 	pair_ratio(a_ops, b_ops, o->rounds, res->pair);
 	for (v = 0; v < o->nvs; v++)
-		if (vs_on[v])
+		if (vs_on[v]) {
+			double q[3];
+
 			pair_ratio(a_ops, v_ops[v], o->rounds, res->vs[v].pair);
+			if (o->vs[v].hand) {
+				pair_ratio(v_ops[v], b_ops, o->rounds, q);
+				res->vs[v].scale = q[1];
+				for (i = 1; i < hands[v]->n; i++)
+					res->vs[v].ran_on[i - 1] = hands[v]->t[i].ran_on;
+			}
+		}
 	res->ops = median(a_ops, o->rounds);
 	res->base_ops = median(b_ops, o->rounds);
 	/* Sorted now: the last is the fastest round. */
@@ -1917,8 +2209,10 @@ out_free:
 	free(b_ops);
 	free(a_cpu);
 	free(b_cpu);
-	for (v = 0; v < MAX_VS; v++)
+	for (v = 0; v < MAX_VS; v++) {
 		free(v_ops[v]);
+		hand_fini(hands[v]);
+	}
 out_sess:
 	if (pinned)
 		pin_loop(o, -1);
@@ -2079,6 +2373,17 @@ static void print_json(FILE *f, const struct bench_opts *o, struct bench_result 
 				}
 				if (o->vs[j].pmd && r->vs[j].ops > 0)
 					fprintf(f, ", \"cpu\": %d", o->cpu);
+				if (o->vs[j].hand && r->vs[j].ops > 0)
+					fprintf(f, ", \"threads\": %u, \"scaling_paired\": %.4f",
+						o->vs[j].hand, r->vs[j].scale);
+				if (o->vs[j].hand > 1 && r->vs[j].ops > 0) {
+					unsigned t;
+
+					fprintf(f, ", \"threads_cpus\": [");
+					for (t = 1; t < o->vs[j].hand; t++)
+						fprintf(f, "%s%d", t > 1 ? ", " : "", r->vs[j].ran_on[t - 1]);
+					fprintf(f, "]");
+				}
 				if (r->vs[j].note[0]) {
 					fprintf(f, ", \"note\": ");
 					json_str(f, r->vs[j].note);
@@ -2087,6 +2392,15 @@ static void print_json(FILE *f, const struct bench_opts *o, struct bench_result 
 			}
 			if (k)
 				fprintf(f, "]");
+			if (r->nch) {
+				fprintf(f, ", \"channels\": [");
+				for (j = 0; j < r->nch; j++) {
+					fprintf(f, "%s{\"name\": ", j ? ", " : "");
+					json_str(f, r->ch[j].name);
+					fprintf(f, ", \"ops\": %llu}", (unsigned long long)r->ch[j].ops);
+				}
+				fprintf(f, "]");
+			}
 			fprintf(f, ", \"verified\": true");
 		}
 		if (r->npeer) {
@@ -2131,6 +2445,25 @@ static bool served_elsewhere(const struct bench_result *r)
 	return false;
 }
 
+/* Where the row's rounds ran, when the context had more than one channel at work. */
+static void print_channels(const struct bench_result *r)
+{
+	uint64_t sum = 0;
+	unsigned i, busy = 0;
+
+	for (i = 0; i < r->nch; i++) {
+		sum += r->ch[i].ops;
+		busy += r->ch[i].ops > 0;
+	}
+	if (busy < 2)
+		return;
+	printf("%-28s   descriptors per channel in its rounds:", "");
+	for (i = 0; i < r->nch; i++)
+		if (r->ch[i].ops)
+			printf(" %s %.0f%%", r->ch[i].name, 100.0 * (double)r->ch[i].ops / (double)sum);
+	printf("\n");
+}
+
 static void print_table(const struct bench_opts *o, struct bench_result *res, unsigned n)
 {
 	unsigned i, j;
@@ -2171,6 +2504,13 @@ static void print_table(const struct bench_opts *o, struct bench_result *res, un
 				       "fastest rounds %.2fx)\n", "", name, o->cpu, r->vs[j].ops * gb,
 				       r->vs[j].note[0] ? ", " : "", r->vs[j].note, name, r->vs[j].ratio,
 				       r->vs[j].pair[1], r->best / r->vs[j].best);
+			else if (r->vs[j].ops > 0 && o->vs[j].hand)
+				printf("%-28s   versus %s, the hand loop in %u thread%s at once, interleaved: "
+				       "%.3f GB/s, %.2fx one thread (paired rounds); this row / %s = %.2fx "
+				       "(paired rounds %.2fx, fastest rounds %.2fx)\n", "", name,
+				       o->vs[j].hand, o->vs[j].hand == 1 ? "" : "s", r->vs[j].ops * gb,
+				       r->vs[j].scale, name,
+				       r->vs[j].ratio, r->vs[j].pair[1], r->best / r->vs[j].best);
 			else if (r->vs[j].ops > 0)
 				printf("%-28s   versus %s, interleaved: %.3f GB/s; this row / %s = %.2fx "
 				       "(paired rounds %.2fx, fastest rounds %.2fx)\n", "", name,
@@ -2181,6 +2521,7 @@ static void print_table(const struct bench_opts *o, struct bench_result *res, un
 		}
 		if (r->cpu >= 0)
 			printf("%-28s   loop thread pinned to CPU %d\n", "", r->cpu);
+		print_channels(r);
 		if (r->baseline && strstr(r->baseline, "ipsec-mb"))
 			printf("%-28s   base: intel-ipsec-mb directly, one burst of %u jobs per step%s\n",
 			       "", r->c.qd, r->c.bs > 65534 ? " (CBC/HMAC > 65534 B: OpenSSL)" : "");
@@ -2425,7 +2766,16 @@ static int add_versus(char *arg, struct bench_opts *o)
 			return -1;
 		}
 		v->name = tok;
-		if (!strncmp(tok, "dpdk:", 5)) {
+		if (!strncmp(tok, "hand:", 5)) {
+			char *end;
+			unsigned long n = strtoul(tok + 5, &end, 10);
+
+			if (!isdigit((unsigned char)tok[5]) || *end || n < 1 || n > MAX_HAND) {
+				cli_err("--versus %s: hand:N takes 1 to %d threads", tok, MAX_HAND);
+				return -1;
+			}
+			v->hand = (unsigned)n;
+		} else if (!strncmp(tok, "dpdk:", 5)) {
 			v->pmd = tok + 5;
 			if (strcmp(v->pmd, "aesni_mb") && strcmp(v->pmd, "openssl")) {
 				cli_err("--versus %s: DPDK PMDs are dpdk:aesni_mb and dpdk:openssl", tok);
@@ -2509,7 +2859,8 @@ static void usage(FILE *f)
 		"                atx chains with their crypto sessions on it (mb rows --versus\n"
 		"                soft); dpdk:aesni_mb, dpdk:openssl run dpdk-test-crypto-perf on\n"
 		"                the same single step, worker lcore on the loop thread's CPU;\n"
-		"                prints the row's rate over each\n"
+		"                hand:N runs the baseline loop in N threads at once (the\n"
+		"                ceiling for worker lanes); prints the row's rate over each\n"
 		"  --cpu N       pin the loop thread to CPU N (worker lanes stay unpinned) and\n"
 		"                put the DPDK peers' worker lcore there too; a dpdk: side\n"
 		"                without --cpu pins to the last CPU\n"
