@@ -426,6 +426,53 @@ def test_versus_hand_is_the_baseline_in_n_threads(atx_bin):
             assert h3["ops_per_s"] > h1["ops_per_s"]
 
 
+def full_scale_expected(row, v, threads):
+    """The rounds where hand:N ran at >= 0.95 N times the baseline round of
+    the same iteration, recomputed from the JSON's rounds, and atx / base
+    over them.  Rounds within 0.1 % of the line (the JSON rounds its
+    rates) may go either way: returns the sure ones and the doubtful."""
+    sure, doubt = [], []
+    for a, b, h in zip(row["round_gbps"], row["baseline_round_gbps"], v["round_gbps"]):
+        x = h / (0.95 * threads * b)
+        if abs(x - 1) < 1e-3:
+            doubt.append(a / b)
+        elif x > 1:
+            sure.append(a / b)
+    return sure, doubt
+
+
+def test_versus_hand_full_scale_rounds(atx_bin):
+    """hand:N (N > 1) also reports the rounds in which its N threads got N
+    CPUs' worth (>= 0.95 N times the one-thread baseline of the same
+    iteration) and the row's paired ratio over the baseline in just those:
+    how a worker-lane row does when the host gives it the CPUs.  Checked
+    against the rounds in the JSON and against the table's line."""
+    args = ("--seconds", "0.4", "-w", "prep:xts-enc,crc32c,copy", "-e", "soft:lanes=1",
+            "-q", "16", "--versus", "hand:2,hand:3,hand:1")
+    [row] = bench_json(atx_bin, *args, rounds=5)
+    h2, h3, h1 = row["versus"]
+    assert "full_scale_rounds" not in h1 and "full_scale_paired_ratio" not in h1
+    for v, n in ((h2, 2), (h3, 3)):
+        sure, doubt = full_scale_expected(row, v, n)
+        assert len(sure) <= v["full_scale_rounds"] <= len(sure) + len(doubt), (v, sure, doubt)
+        if v["full_scale_rounds"] == 0:
+            assert "full_scale_paired_ratio" not in v
+        elif not doubt:
+            q1, q3 = v["full_scale_paired_ratio_iqr"]
+            assert v["full_scale_paired_ratio"] == pytest.approx(statistics.median(sure),
+                                                                 rel=2e-3)
+            assert q1 - 2e-3 <= v["full_scale_paired_ratio"] <= q3 + 2e-3
+    # The table says the same, one line per hand:N side with N > 1.
+    r = bench(atx_bin, "--no-peers", "--rounds", "3", *args)
+    assert r.returncode == 0, r.stderr
+    lines = [l.strip() for l in r.stdout.splitlines()]
+    for name in ("hand:2", "hand:3"):
+        [l] = [l for l in lines if (l.startswith("in the ") and f"rounds where {name} ran at" in l)
+               or l.startswith(f"{name} ran at >= ")]
+        assert ("%.2fx one thread" % (0.95 * int(name[5:]))) in l, l
+    assert not [l for l in lines if "hand:1 ran at" in l or "where hand:1" in l]
+
+
 def test_channels_count_the_rows_own_rounds(atx_bin):
     """`channels`: what each channel completed in the row's rounds, no
     more (not warm-up, not a --versus side's rounds on the same context):
