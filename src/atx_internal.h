@@ -326,6 +326,8 @@ struct atx_ctx {
 	_Atomic(struct atx_tx *) remote; /* (r) completions from engine threads */
 	atomic_int rflag;               /* (r) a completion ring has new entries */
 	struct atx_chan *rchans;        /* channels with a completion ring */
+	unsigned nremote;               /* of those: an engine thread each */
+	unsigned ncpus;                 /* CPUs the creator could run on, which its threads inherit */
 	atomic_int sleeping;            /* (r) loop thread is (about to be) blocked */
 	int wake_fd;                    /* eventfd engine threads write to */
 	uint64_t wake_buf;

@@ -71,6 +71,7 @@ struct atx_chan *atx_engine_add_chan(struct atx_engine *e, const char *name, uin
 		chan->rmask = n - 1;
 		chan->next_rchan = ctx->rchans;
 		ctx->rchans = chan;
+		ctx->nremote++;
 	}
 	chan->eng = e;
 	chan->ctx = ctx;
@@ -94,6 +95,7 @@ void atx__chan_free(struct atx_ctx *ctx, struct atx_chan *chan)
 	for (pp = &ctx->rchans; *pp; pp = &(*pp)->next_rchan) {
 		if (*pp == chan) {
 			*pp = chan->next_rchan;
+			ctx->nremote--;
 			break;
 		}
 	}
