@@ -3,7 +3,8 @@
 # bench/run.sh BUILD_DIR - `make bench`: the standard set of `atx bench`,
 # recorded in bench/results/: latest.json (one object per configuration),
 # latest.txt (the table), machine.txt (what it ran on, the load average
-# before and after), race.txt/race.json (mb against soft and DPDK),
+# before and after), core and lanes .txt/.json (the storage chain on one
+# core and on two lanes, paired), race.txt/race.json (mb against soft and DPDK),
 # image.txt (`atx image bench`) and the PNG charts of `atx bench plot`.
 set -eu
 O=${1:-build/release}
@@ -56,6 +57,27 @@ PY
 	wait "$VC" 2>/dev/null || true
 	rm -rf "$D" "$R/virtio.json.tmp" "$R/virtio.txt.tmp"
 fi
+# The core issue's figures, each path of the 4 KiB storage chain at depth
+# 64 (prepared, one atx_chain call, three calls): on one core against the
+# hand loop, in many short paired rounds on a pinned CPU (core.txt); and
+# with a worker lane or two against the hand loop in two threads in the
+# same rounds, whose rounds at two CPUs' worth give the two-lane figure
+# (lanes.txt, bench/README.md "hand:N").
+CPU=$(($(nproc) - 1))
+W2='prep:xts-enc,crc32c,copy;chain:xts-enc,crc32c,copy;xts-enc,crc32c,copy'
+for rec in "core soft --seconds 1 --rounds 61" \
+	   "lanes soft:lanes=1,soft:workers=2 --seconds 6 --rounds 31 --versus hand:2"; do
+	set -- $rec
+	name=$1; eng=$2; shift 2
+	if "$O/atx" bench -w "$W2" -e "$eng" -b 4K -q 64 --no-peers --cpu "$CPU" "$@" \
+		--json-out "$R/$name.json.tmp" > "$R/$name.txt.tmp"; then
+		mv -f "$R/$name.json.tmp" "$R/$name.json"
+		mv -f "$R/$name.txt.tmp" "$R/$name.txt"
+	else
+		echo "bench/run.sh: the $name record failed; kept out of the results" >&2
+		rm -f "$R/$name.json.tmp" "$R/$name.txt.tmp"
+	fi
+done
 # The multi-buffer issue's race: AES-128-CBC encrypt, 4 KiB, depth 64 on
 # mb against the software engine and, when installed, DPDK's aesni_mb PMD
 # in the same rounds on the same CPU; 15 rounds, each side's median and
@@ -80,5 +102,5 @@ mv -f "$R/latest.json.tmp" "$R/latest.json"
 mv -f "$R/latest.txt.tmp" "$R/latest.txt"
 mv -f "$R/machine.txt.tmp" "$R/machine.txt"
 [ -s "$R/image.txt.tmp" ] && mv -f "$R/image.txt.tmp" "$R/image.txt" || rm -f "$R/image.txt.tmp"
-cat "$R/machine.txt" "$R/latest.txt" "$R/race.txt" "$R/image.txt" 2>/dev/null
+cat "$R/machine.txt" "$R/latest.txt" "$R/core.txt" "$R/lanes.txt" "$R/race.txt" "$R/image.txt" 2>/dev/null
 "$O/atx" bench plot "$R/latest.json" -o "$R"
