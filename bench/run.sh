@@ -57,6 +57,20 @@ PY
 	wait "$VC" 2>/dev/null || true
 	rm -rf "$D" "$R/virtio.json.tmp" "$R/virtio.txt.tmp"
 fi
+# record NAME WHAT ARGS...: `atx bench ARGS` into NAME.txt/NAME.json,
+# which a failed run leaves as they were.
+record() {
+	name=$1
+	what=$2
+	shift 2
+	if "$O/atx" bench "$@" --json-out "$R/$name.json.tmp" > "$R/$name.txt.tmp"; then
+		mv -f "$R/$name.json.tmp" "$R/$name.json"
+		mv -f "$R/$name.txt.tmp" "$R/$name.txt"
+	else
+		echo "bench/run.sh: $what failed; kept out of the results" >&2
+		rm -f "$R/$name.json.tmp" "$R/$name.txt.tmp"
+	fi
+}
 # The core issue's figures, each path of the 4 KiB storage chain at depth
 # 64 (prepared, one atx_chain call, three calls): on one core against the
 # hand loop, in many short paired rounds on a pinned CPU (core.txt); and
@@ -65,19 +79,10 @@ fi
 # (lanes.txt, bench/README.md "hand:N").
 CPU=$(($(nproc) - 1))
 W2='prep:xts-enc,crc32c,copy;chain:xts-enc,crc32c,copy;xts-enc,crc32c,copy'
-for rec in "core soft --seconds 1 --rounds 61" \
-	   "lanes soft:lanes=1,soft:workers=2 --seconds 6 --rounds 31 --versus hand:2"; do
-	set -- $rec
-	name=$1; eng=$2; shift 2
-	if "$O/atx" bench -w "$W2" -e "$eng" -b 4K -q 64 --no-peers --cpu "$CPU" "$@" \
-		--json-out "$R/$name.json.tmp" > "$R/$name.txt.tmp"; then
-		mv -f "$R/$name.json.tmp" "$R/$name.json"
-		mv -f "$R/$name.txt.tmp" "$R/$name.txt"
-	else
-		echo "bench/run.sh: the $name record failed; kept out of the results" >&2
-		rm -f "$R/$name.json.tmp" "$R/$name.txt.tmp"
-	fi
-done
+record core "the one-core record" -w "$W2" -e soft -b 4K -q 64 --no-peers --cpu "$CPU" \
+	--seconds 1 --rounds 61
+record lanes "the two-lane record" -w "$W2" -e soft:lanes=1,soft:workers=2 -b 4K -q 64 \
+	--no-peers --cpu "$CPU" --seconds 6 --rounds 31 --versus hand:2
 # The multi-buffer issue's race: AES-128-CBC encrypt, 4 KiB, depth 64 on
 # mb against the software engine and, when installed, DPDK's aesni_mb PMD
 # in the same rounds on the same CPU; 15 rounds, each side's median and
@@ -86,14 +91,8 @@ done
 # in one atx_burst() call, the way a DPDK application enqueues.
 VS=soft
 command -v dpdk-test-crypto-perf >/dev/null 2>&1 && VS=soft,dpdk:aesni_mb
-if "$O/atx" bench -w 'cbc-enc;burst:cbc-enc' -e mb -q 64 --no-peers --seconds 6 --rounds 15 --versus "$VS" \
-	--json-out "$R/race.json.tmp" > "$R/race.txt.tmp"; then
-	mv -f "$R/race.json.tmp" "$R/race.json"
-	mv -f "$R/race.txt.tmp" "$R/race.txt"
-else
-	echo "bench/run.sh: the mb race failed; kept out of the results" >&2
-	rm -f "$R/race.json.tmp" "$R/race.txt.tmp"
-fi
+record race "the mb race" -w 'cbc-enc;burst:cbc-enc' -e mb -q 64 --no-peers --seconds 6 \
+	--rounds 15 --versus "$VS"
 # atx image encrypt against hand-written loops on the same bytes (issue 7's
 # speed question): 256 MiB in /dev/shm, rounds interleaved.
 "$O/atx" image bench --size 256 --rounds 3 > "$R/image.txt.tmp" || echo "bench/run.sh: atx image bench failed" >&2
