@@ -596,8 +596,9 @@ static void loop_block(struct atx_ctx *ctx)
 	 * which then balances three busy threads over two CPUs by putting
 	 * two worker lanes on one, and a lane sharing this thread's CPU runs
 	 * a whole slice before the loop hands it more (soft:workers=2 on two
-	 * vCPUs: 0.48-0.54 of two hand-loop threads and 4 ms p99.9 spinning,
-	 * 0.77-0.80 and ~0.1 ms sleeping; atx bench --versus hand:2).
+	 * vCPUs, four alternated pairs: 0.61-0.78 of two hand-loop threads
+	 * and p99.9 up to 4 ms spinning, 0.73-0.78 and 82-133 us sleeping;
+	 * atx bench --versus hand:2).  tests/unit/test_wait.c.
 	 */
 	if (ctx->nremote >= ctx->ncpus)
 		spin = 0;
