@@ -426,6 +426,44 @@ def test_versus_hand_is_the_baseline_in_n_threads(atx_bin):
             assert h3["ops_per_s"] > h1["ops_per_s"]
 
 
+def test_versus_openssl_is_the_software_loop_beside_an_mb_base(atx_bin):
+    """--versus openssl runs the OpenSSL/ISA-L hand loop (a soft row's
+    baseline) in every round, also on an mb row whose own baseline is
+    intel-ipsec-mb called directly; `base_paired_ratio` is that baseline's
+    rounds over the side's, paired: the library's own reach over OpenSSL
+    in the same rounds, which bounds what mb can show over soft."""
+    # On a soft row it is the row's own baseline loop again, on buffers of its own.
+    [row] = bench_json(atx_bin, "--ops", "300", "-w", "xts-enc,crc32c,copy", "-q", "8",
+                       "--versus", "openssl", rounds=3)
+    [ossl] = row["versus"]
+    check_rounds(row, 3)
+    assert row["baseline"] == "openssl+isa-l" and ossl["base_paired_ratio"] > 0
+    args = ("--ops", "400", "-w", "cbc-enc", "-e", "mb", "-q", "8", "--versus", "openssl,soft")
+    r = bench(atx_bin, "--json", "--no-peers", "--rounds", "3", *args)
+    if r.returncode == 2 and "not available" in r.stderr:
+        pytest.skip("no mb engine on this CPU: test_mb_engine_when_present says so")
+    assert r.returncode == 0, r.stderr
+    [row] = json.loads(r.stdout)
+    check_rounds(row, 3)
+    assert row["baseline"] == "intel-ipsec-mb+openssl+isa-l"
+    ossl, soft = row["versus"]
+    assert ossl["engine"] == "openssl" and "threads" not in ossl
+    q1, med, q3 = paired(row["baseline_round_gbps"], ossl["round_gbps"])
+    assert ossl["base_paired_ratio"] == pytest.approx(med, rel=2e-3)
+    assert ossl["base_paired_ratio_iqr"] == pytest.approx([q1, q3], rel=2e-3)
+    assert "base_paired_ratio" not in soft
+    # Not a speed goal: CBC encryption is serial in OpenSSL, so a side that
+    # ran intel-ipsec-mb by mistake would show ~1 here, where 8 requests in
+    # 16 VAES lanes ran 2.8-3.3x OpenSSL on this VM (--ops 400, 8 runs).
+    assert ossl["base_paired_ratio"] > 1.5, ossl
+    # The table: the side, and the base over it.
+    r = bench(atx_bin, "--no-peers", "--rounds", "2", *args)
+    assert r.returncode == 0, r.stderr
+    lines = [l.strip() for l in r.stdout.splitlines()]
+    assert [l for l in lines if l.startswith("versus openssl, the OpenSSL/ISA-L/libc hand loop")]
+    [l] = [l for l in lines if l.startswith("base (intel-ipsec-mb directly) / openssl, paired")]
+
+
 def full_scale_expected(row, v, threads):
     """The rounds where hand:N ran at >= 0.95 N times the baseline round of
     the same iteration, recomputed from the JSON's rounds, and atx / base

@@ -332,6 +332,7 @@ struct versus {
 	const char *name;       /* as given: "soft", "dpdk:aesni_mb", "hand:2" */
 	const char *pmd;        /* "aesni_mb", or NULL: an atx engine */
 	unsigned hand;          /* hand:N: the baseline loop in N threads at once (0: not) */
+	bool ossl;              /* "openssl": the OpenSSL/ISA-L loop, never intel-ipsec-mb */
 };
 
 struct bench_opts {
@@ -384,6 +385,7 @@ struct bench_result {
 		double best;            /* its fastest round */
 		double pair[3];         /* paired rounds, as the row's pair[] */
 		double scale;           /* hand:N: paired median of its rounds over the baseline's */
+		double lib[3];          /* openssl: the baseline's rounds over its, paired */
 		/*
 		 * hand:N, N > 1: the rounds in which its N threads reached
 		 * FULL_SCALE * N times the one-thread baseline of the same
@@ -1516,30 +1518,35 @@ struct hand_thr {
 
 struct hand {
 	unsigned n;
+	bool ossl;                      /* "openssl": t[0] is its own, not the caller's */
 	uint64_t ns, ops;               /* this round's length */
 	atomic_uint ready;              /* threads waiting for the start */
 	atomic_int go;                  /* 1: start together; -1: called off (a thread not created) */
 	cpu_set_t mask;                 /* the process's CPUs at start: unpinned threads' */
-	struct hand_thr t[MAX_HAND];    /* [1..n-1]; thread 0 runs on the caller's */
+	struct hand_thr t[MAX_HAND];    /* [1..n-1]; thread 0 runs on the caller's (but ossl) */
 };
+
+static void hand_thr_fini(struct hand_thr *t)
+{
+	unsigned j;
+
+	if (t->r.bslots)
+		for (j = 0; j < t->r.qd; j++)
+			slot_free(&t->r.bslots[j]);
+	free(t->r.bslots);
+	free(t->r.ivs);
+	mbbase_fini(&t->mb);
+	baseline_fini(&t->b);
+}
 
 static void hand_fini(struct hand *h)
 {
-	unsigned i, j;
+	unsigned i;
 
 	if (!h)
 		return;
-	for (i = 1; i < h->n; i++) {
-		struct hand_thr *t = &h->t[i];
-
-		if (t->r.bslots)
-			for (j = 0; j < t->r.qd; j++)
-				slot_free(&t->r.bslots[j]);
-		free(t->r.bslots);
-		free(t->r.ivs);
-		mbbase_fini(&t->mb);
-		baseline_fini(&t->b);
-	}
+	for (i = h->ossl ? 0 : 1; i < h->n; i++)
+		hand_thr_fini(&h->t[i]);
 	free(h);
 }
 
@@ -1558,35 +1565,49 @@ static void hand_place(struct hand *h, unsigned n, int loop_cpu)
 		h->t[i].cpu = loop_cpu >= 0 ? cpus[(i - 1) % nc] : -1;
 }
 
-static struct hand *hand_new(unsigned n, const struct bench_run *r, bool evp,
+/* A thread's own buffers, contexts and (@mb) intel-ipsec-mb manager for @r's work. */
+static int hand_thr_init(struct hand_thr *t, const struct bench_run *r, bool evp, bool mb)
+{
+	unsigned j;
+
+	t->r = *r;
+	t->r.mb = NULL;
+	t->r.lat = NULL;
+	t->r.bslots = slots_new(r->qd);
+	t->r.ivs = calloc(r->qd, sizeof(*t->r.ivs));
+	if (!t->r.bslots || !t->r.ivs || baseline_init(&t->b, evp) < 0)
+		return -ENOMEM;
+	for (j = 0; j < r->qd; j++)
+		if (slot_alloc(&t->r.bslots[j], j, r->w, r->bs, &t->r))
+			return -ENOMEM;
+	if (mb) {
+		if (mbbase_init(&t->mb) < 0)
+			return -ENOMEM;
+		t->r.mb = &t->mb;
+	}
+	return 0;
+}
+
+/*
+ * @ossl: the "openssl" side, one thread: the caller's, on state of its own
+ * (t[0]), with the OpenSSL/ISA-L loop even where the row's baseline is
+ * intel-ipsec-mb.
+ */
+static struct hand *hand_new(unsigned n, const struct bench_run *r, bool evp, bool ossl,
 			     const cpu_set_t *mask, int loop_cpu)
 {
 	struct hand *h = calloc(1, sizeof(*h));
-	unsigned i, j;
+	unsigned i;
 
 	if (!h)
 		return NULL;
 	h->mask = *mask;
+	h->ossl = ossl;
 	hand_place(h, n, loop_cpu);
-	for (i = 1; i < n; i++) {
-		struct hand_thr *t = &h->t[i];
-
+	for (i = ossl ? 0 : 1; i < n; i++) {
 		h->n = i + 1;           /* what hand_fini frees */
-		t->r = *r;
-		t->r.mb = NULL;
-		t->r.lat = NULL;
-		t->r.bslots = slots_new(r->qd);
-		t->r.ivs = calloc(r->qd, sizeof(*t->r.ivs));
-		if (!t->r.bslots || !t->r.ivs || baseline_init(&t->b, evp) < 0)
+		if (hand_thr_init(&h->t[i], r, evp, r->mb && !ossl) < 0)
 			goto fail;
-		for (j = 0; j < r->qd; j++)
-			if (slot_alloc(&t->r.bslots[j], j, r->w, r->bs, &t->r))
-				goto fail;
-		if (r->mb) {
-			if (mbbase_init(&t->mb) < 0)
-				goto fail;
-			t->r.mb = &t->mb;
-		}
 	}
 	h->n = n;
 	return h;
@@ -1637,6 +1658,8 @@ static double hand_round(struct hand *h, struct bench_run *r, struct baseline *b
 	uint64_t t0, t1, chains;
 	double cpu, rate;
 
+	if (h->ossl)
+		return baseline_round(&h->t[0].r, &h->t[0].b, ns, ops, &cpu, err);
 	h->ns = ns;
 	h->ops = ops;
 	atomic_store(&h->ready, 0);
@@ -2082,7 +2105,8 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 	}
 	for (v = 0; v < o->nvs; v++)
 		if (vs_on[v] && o->vs[v].hand) {
-			hands[v] = hand_new(o->vs[v].hand, &r, o->evp_base, &o->mask0, o->cpu);
+			hands[v] = hand_new(o->vs[v].hand, &r, o->evp_base, o->vs[v].ossl,
+					    &o->mask0, o->cpu);
 			if (!hands[v]) {
 				ret = -ENOMEM;
 				snprintf(res->note, sizeof(res->note),
@@ -2184,6 +2208,8 @@ static int run_config(const struct bench_opts *o, const struct config *c, struct
 			double q[3];
 
 			pair_ratio(a_ops, v_ops[v], o->rounds, res->vs[v].pair);
+			if (o->vs[v].ossl)
+				pair_ratio(b_ops, v_ops[v], o->rounds, res->vs[v].lib);
 			if (o->vs[v].hand) {
 				pair_ratio(v_ops[v], b_ops, o->rounds, q);
 				res->vs[v].scale = q[1];
@@ -2414,7 +2440,11 @@ static void print_json(FILE *f, const struct bench_opts *o, struct bench_result 
 				}
 				if (o->vs[j].pmd && r->vs[j].ops > 0)
 					fprintf(f, ", \"cpu\": %d", o->cpu);
-				if (o->vs[j].hand && r->vs[j].ops > 0)
+				if (o->vs[j].ossl && r->vs[j].ops > 0)
+					fprintf(f, ", \"base_paired_ratio\": %.4f, "
+						"\"base_paired_ratio_iqr\": [%.4f, %.4f]",
+						r->vs[j].lib[1], r->vs[j].lib[0], r->vs[j].lib[2]);
+				else if (o->vs[j].hand && r->vs[j].ops > 0)
 					fprintf(f, ", \"threads\": %u, \"scaling_paired\": %.4f",
 						o->vs[j].hand, r->vs[j].scale);
 				if (o->vs[j].hand > 1 && r->vs[j].ops > 0) {
@@ -2519,6 +2549,25 @@ static void print_hand(const struct bench_result *r, const struct versus *v, uns
 		       v->name, FULL_SCALE * v->hand, r->nrounds);
 }
 
+/*
+ * The "openssl" side: the OpenSSL/ISA-L hand loop, and on a row whose
+ * baseline is intel-ipsec-mb that library's own reach over it in the same
+ * rounds -- the most an mb row can show over the software engine here.
+ */
+static void print_ossl(const struct bench_result *r, const struct versus *v, unsigned j,
+		       double gb)
+{
+	bool mb = r->baseline && strstr(r->baseline, "ipsec-mb");
+
+	printf("%-28s   versus %s, the OpenSSL/ISA-L/libc hand loop, interleaved: %.3f GB/s; "
+	       "this row / %s = %.2fx (paired rounds %.2fx, fastest rounds %.2fx)\n", "",
+	       v->name, r->vs[j].ops * gb, v->name, r->vs[j].ratio, r->vs[j].pair[1],
+	       r->best / r->vs[j].best);
+	printf("%-28s   base%s / %s, paired rounds: median %.2fx, IQR %.2f-%.2fx\n", "",
+	       mb ? " (intel-ipsec-mb directly)" : "", v->name, r->vs[j].lib[1],
+	       r->vs[j].lib[0], r->vs[j].lib[2]);
+}
+
 /* Where the row's rounds ran, when the context had more than one channel at work. */
 static void print_channels(const struct bench_result *r)
 {
@@ -2578,6 +2627,8 @@ static void print_table(const struct bench_opts *o, struct bench_result *res, un
 				       "fastest rounds %.2fx)\n", "", name, o->cpu, r->vs[j].ops * gb,
 				       r->vs[j].note[0] ? ", " : "", r->vs[j].note, name, r->vs[j].ratio,
 				       r->vs[j].pair[1], r->best / r->vs[j].best);
+			else if (r->vs[j].ops > 0 && o->vs[j].ossl)
+				print_ossl(r, &o->vs[j], j, gb);
 			else if (r->vs[j].ops > 0 && o->vs[j].hand)
 				print_hand(r, &o->vs[j], j, gb);
 			else if (r->vs[j].ops > 0)
@@ -2844,6 +2895,9 @@ static int add_versus(char *arg, struct bench_opts *o)
 				return -1;
 			}
 			v->hand = (unsigned)n;
+		} else if (!strcmp(tok, "openssl")) {
+			v->hand = 1;
+			v->ossl = true;
 		} else if (!strncmp(tok, "dpdk:", 5)) {
 			v->pmd = tok + 5;
 			if (strcmp(v->pmd, "aesni_mb") && strcmp(v->pmd, "openssl")) {
@@ -2929,7 +2983,9 @@ static void usage(FILE *f)
 		"                soft); dpdk:aesni_mb, dpdk:openssl run dpdk-test-crypto-perf on\n"
 		"                the same single step, worker lcore on the loop thread's CPU;\n"
 		"                hand:N runs the baseline loop in N threads at once (the\n"
-		"                ceiling for worker lanes); prints the row's rate over each\n"
+		"                ceiling for worker lanes); openssl runs the OpenSSL/ISA-L\n"
+		"                hand loop, also beside an mb row's intel-ipsec-mb baseline,\n"
+		"                and prints that baseline over it; prints the row's rate over each\n"
 		"  --cpu N       pin the loop thread to CPU N (worker lanes stay unpinned) and\n"
 		"                put the DPDK peers' worker lcore there too; a dpdk: side\n"
 		"                without --cpu pins to the last CPU\n"
