@@ -421,9 +421,12 @@ def test_versus_hand_is_the_baseline_in_n_threads(atx_bin):
             med = statistics.median(x / y for x, y in
                                     zip(v["round_gbps"], row["baseline_round_gbps"]))
             assert v["scaling_paired"] == pytest.approx(med, rel=2e-3)
-        if args[0] == "--ops" and len(os.sched_getaffinity(0)) >= 2:
-            # The side's rate is the sum of its threads': on two CPUs or more, above one's.
-            assert h3["ops_per_s"] > h1["ops_per_s"]
+        # Threads 1 and 2 of hand:3 ran, each on a CPU this process may use.  (Not
+        # hand:3 faster than hand:1: with 100 chains a thread a round, thread
+        # start-up can outweigh the work, and a fresh-clone CI run saw 0.95x.)
+        assert len(h3["threads_cpus"]) == 2, h3
+        assert set(h3["threads_cpus"]) <= os.sched_getaffinity(0), h3
+        assert "threads_cpus" not in h1
 
 
 def test_versus_openssl_is_the_software_loop_beside_an_mb_base(atx_bin):
@@ -439,12 +442,12 @@ def test_versus_openssl_is_the_software_loop_beside_an_mb_base(atx_bin):
     check_rounds(row, 3)
     assert row["baseline"] == "openssl+isa-l" and ossl["base_paired_ratio"] > 0
     args = ("--ops", "400", "-w", "cbc-enc", "-e", "mb", "-q", "8", "--versus", "openssl,soft")
-    r = bench(atx_bin, "--json", "--no-peers", "--rounds", "3", *args)
+    r = bench(atx_bin, "--json", "--no-peers", "--rounds", "5", *args)
     if r.returncode == 2 and "not available" in r.stderr:
         pytest.skip("no mb engine on this CPU: test_mb_engine_when_present says so")
     assert r.returncode == 0, r.stderr
     [row] = json.loads(r.stdout)
-    check_rounds(row, 3)
+    check_rounds(row, 5)
     assert row["baseline"] == "intel-ipsec-mb+openssl+isa-l"
     ossl, soft = row["versus"]
     assert ossl["engine"] == "openssl" and "threads" not in ossl
@@ -454,7 +457,8 @@ def test_versus_openssl_is_the_software_loop_beside_an_mb_base(atx_bin):
     assert "base_paired_ratio" not in soft
     # Not a speed goal: CBC encryption is serial in OpenSSL, so a side that
     # ran intel-ipsec-mb by mistake would show ~1 here, where 8 requests in
-    # 16 VAES lanes ran 2.8-3.3x OpenSSL on this VM (--ops 400, 8 runs).
+    # 16 VAES lanes ran 2.8-3.3x OpenSSL on this VM (--ops 400, 8 runs); a
+    # median of 5 rounds rides out a preempted one.
     assert ossl["base_paired_ratio"] > 1.5, ossl
     # The table: the side, and the base over it.
     r = bench(atx_bin, "--no-peers", "--rounds", "2", *args)
