@@ -517,8 +517,16 @@ int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
  * takes a reference on each step's session and fills the operations the
  * engine reads, once.  atx_prep_run then queues the chain as atx_chain
  * would (@submit as there; the same status, callback and ack rules),
- * doing only what changes per run: the IV, one descriptor, the queueing.
- * A run holds one descriptor of the pool where atx_chain holds n + 1.
+ * doing only what changes per run: the IV, the callback, the queueing.
+ *
+ * Descriptors: a prep holds one of the pool from atx_prep_new until it
+ * is freed, with its operation filled once, and a run uses that one
+ * whenever it is free again (the last run completed and was acked), so
+ * such a run never finds the pool empty.  A run while the caller still
+ * holds the last one (not acked, or waited on) takes one from the pool
+ * (-EAGAIN when there is none), as atx_chain takes n + 1; so does every
+ * run of a prep made while the pool was empty.  A handle of an earlier
+ * run goes stale the moment its descriptor is recycled, as any does.
  *
  * IVs: a step prepared with an IV (a CIPHER step's .iv not NULL, an AEAD
  * step's iv_len) takes one at every run.  atx_prep_run copies @iv, when

@@ -81,6 +81,7 @@ struct atx_tx {
 	uint8_t nfence;                 /* fenced parents: op.fence_tx, then fence2 */
 	uint16_t gen;                   /* handle generation */
 	uint16_t holds;                 /* early children that may still read our result */
+	bool prep_own;                  /* a prep's own (atx_prep_new): recycled to it, not the pool */
 
 	struct atx_op op;               /* at ATX_TX_OP_OFFSET: engines see this (atx_tx_op) */
 
@@ -138,19 +139,29 @@ struct atx_prep_op {
 } __attribute__((aligned(64)));
 
 struct atx_prep {
-	/* what a run reads */
+	/* line 0: what a run reads */
 	struct atx_ctx *ctx;
-	struct atx_engine *eng;         /* its sessions' engine, or NULL */
 	struct atx_engine *scratch_eng; /* whose scratch the ops' eng[0] are (ATX_SEQ_F_PREP) */
+	struct atx_chan *chan;
+	/*
+	 * The descriptor its runs use while it is free (TX_FREE): taken
+	 * from the pool once, its op (ATX_OP_SEQ over ops[]) and side
+	 * record filled once.  NULL when the pool was empty at
+	 * atx_prep_new; a run while it is still held (not acked, a waiter)
+	 * takes one from the pool as before.
+	 */
+	struct atx_tx *own;
+	uint8_t *iv16;                  /* the one IV's bytes, when it has one IV of 16 */
+	struct atx_engine *eng;         /* its sessions' engine, or NULL */
 	uint32_t caps;                  /* what its steps need */
+	unsigned chan_gen;              /* chan is the only channel for it while ctx->chan_gen is this */
 	uint8_t n;
 	uint8_t niv;                    /* steps that take an IV at every run ... */
-	uint8_t ivs[ATX_CHAIN_MAX];     /* ... and which */
 	bool one_eng;                   /* no two sessions on different engines */
 	bool busy;                      /* a run is in flight */
 	bool dying;                     /* atx_prep_free came during a run */
-	unsigned chan_gen;              /* chan is the only channel for it while ctx->chan_gen is this */
-	struct atx_chan *chan;
+	/* the rest: other IVs, a run that takes a pool descriptor or splits */
+	uint8_t ivs[ATX_CHAIN_MAX];     /* ... and which */
 	size_t total;                   /* the steps' bytes (op.len of the run) */
 	atx_cb ucb;                     /* a split run's callback and argument (prep_split_done) */
 	void *uarg;
@@ -159,6 +170,8 @@ struct atx_prep {
 	struct atx_step steps[ATX_CHAIN_MAX];
 	struct atx_prep_op ops[];
 };
+
+_Static_assert(offsetof(struct atx_prep, dying) < 64, "a run reads the prep's first line");
 
 struct atx_txlist {
 	struct atx_tx *head, *tail;
@@ -470,15 +483,9 @@ static inline struct atx_chan *atx__chan_only(struct atx_ctx *ctx, uint32_t cap,
 }
 
 /* tx.c */
-static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
+/* A free descriptor made ready for @sub (its op's opcode and payload are the caller's). */
+static inline void atx__tx_init(struct atx_tx *tx, const struct atx_submit *sub)
 {
-	struct atx_tx *tx;
-
-	if (unlikely(!ctx->nfree)) {
-		errno = EAGAIN;
-		return NULL;
-	}
-	tx = ctx->free_tx[--ctx->nfree];
 	tx->op.fence = 0;
 	tx->op.iv_len = 0;
 	tx->op.result = 0;
@@ -498,6 +505,18 @@ static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx
 		tx->cb_arg = NULL;
 	}
 	tx->state = TX_WAITING;
+}
+
+static inline struct atx_tx *atx__tx_alloc(struct atx_ctx *ctx, const struct atx_submit *sub)
+{
+	struct atx_tx *tx;
+
+	if (unlikely(!ctx->nfree)) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	tx = ctx->free_tx[--ctx->nfree];
+	atx__tx_init(tx, sub);
 	return tx;
 }
 
@@ -550,6 +569,13 @@ static inline void atx__pool_push(struct atx_ctx *ctx, struct atx_tx *tx)
 
 static inline void atx__tx_recycle(struct atx_ctx *ctx, struct atx_tx *tx)
 {
+	if (tx->prep_own) {
+		/* Back to its prep, which runs on this thread: no pool, no read-ahead. */
+		tx->state = TX_FREE;
+		if (++tx->gen == 0)
+			tx->gen = 1;
+		return;
+	}
 	/*
 	 * The op lines were last read by the engine, on a worker lane's core
 	 * maybe; the next user of this descriptor (soon: the pool is LIFO)
@@ -590,10 +616,17 @@ static inline unsigned atx__prep_done(struct atx_prep *p)
  */
 static inline unsigned atx__seq_release(struct atx_ctx *ctx, struct atx_tx *tx)
 {
-	struct atx_seq_side *sd = atx__seq_side(ctx, tx);
-	struct atx_prep *p = atx__seq_prep(sd);
+	struct atx_seq_side *sd;
+	struct atx_prep *p;
 
 	tx->flags &= ~TXF_SEQ;
+	if (tx->prep_own) {
+		/* Its prep from the op's first step, which the engine just read; the record stays. */
+		return atx__prep_done((struct atx_prep *)((char *)tx->op.u.seq.step[0] -
+							  offsetof(struct atx_prep, ops)));
+	}
+	sd = atx__seq_side(ctx, tx);
+	p = atx__seq_prep(sd);
 	if (p) {
 		sd->step[0] = NULL;
 		return atx__prep_done(p);

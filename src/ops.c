@@ -799,8 +799,7 @@ struct atx_prep *atx_prep_new(struct atx_ctx *ctx, const struct atx_step *steps,
 		errno = EINVAL;
 		return NULL;
 	}
-	/* Room for three ops at least: atx_prep_run points a run at ops[0..2] unconditionally. */
-	sz = sizeof(*p) + (n < 3 ? 3 : n) * sizeof(p->ops[0]);
+	sz = sizeof(*p) + n * sizeof(p->ops[0]);
 	p = aligned_alloc(64, sz);
 	if (!p)
 		return NULL;
@@ -832,10 +831,31 @@ struct atx_prep *atx_prep_new(struct atx_ctx *ctx, const struct atx_step *steps,
 		if (op->iv_len)
 			p->ivs[p->niv++] = (uint8_t)i;
 	}
+	if (p->niv == 1 && p->ops[p->ivs[0]].op.iv_len == 16)
+		p->iv16 = p->ops[p->ivs[0]].op.u.crypto.iv;
 	/* Every step holds its session, as a queued step does, until atx_prep_free. */
 	for (i = 0; i < n; i++)
 		if (ss[i])
 			ss[i]->refs++;
+	/*
+	 * A descriptor of its own, filled once: a run then writes only what
+	 * changes (callback, flags, IV) and its completion gives it back
+	 * here, not to the pool.  With the pool empty every run takes one
+	 * from it instead.
+	 */
+	if (ctx->nfree) {
+		struct atx_tx *tx = ctx->free_tx[--ctx->nfree];
+
+		tx->prep_own = true;
+		tx->op.opcode = ATX_OP_SEQ;
+		tx->op.iv_len = 0;
+		tx->op.len = p->total;
+		tx->op.u.seq.n = p->n;
+		for (i = 0; i < n; i++)
+			tx->op.u.seq.step[i] = &p->ops[i].op;
+		atx__seq_set_prep(atx__seq_side(ctx, tx), p);
+		p->own = tx;
+	}
 	p->next = ctx->preps;
 	if (p->next)
 		p->next->prev = p;
@@ -860,6 +880,15 @@ void atx__prep_destroy(struct atx_prep *p)
 	for (i = 0; i < p->n; i++)
 		if (p->steps[i].sess)
 			atx__session_put(p->steps[i].sess);
+	if (p->own) {
+		/* Its descriptor to the pool now, or when its holder lets go. */
+		struct atx_tx *tx = p->own;
+
+		tx->prep_own = false;
+		atx__seq_side(ctx, tx)->step[0] = NULL;
+		if (tx->state == TX_FREE)
+			atx__pool_push(ctx, tx);
+	}
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -925,7 +954,9 @@ struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx
 		return NULL;
 	}
 	ctx = p->ctx;
-	if (iv) {
+	if (likely(iv && p->iv16)) {
+		memcpy(p->iv16, iv, 16);        /* inlined: the common case */
+	} else if (iv) {
 		for (i = 0; i < p->niv; i++) {
 			struct atx_op *op = &p->ops[p->ivs[i]].op;
 
@@ -956,23 +987,23 @@ struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx
 	} else {
 		return prep_split(p, sub);
 	}
-	head = atx__tx_alloc(ctx, sub);
-	if (unlikely(!head))
-		return NULL;
-	head->op.opcode = ATX_OP_SEQ;
-	head->op.len = p->total;
-	head->op.u.seq.n = p->n;
-	head->op.u.seq.err = 0;
-	/*
-	 * The first three unconditionally (they share the op's first line;
-	 * an engine reads only n of them), the rest in a loop.
-	 */
-	head->op.u.seq.step[0] = &p->ops[0].op;
-	head->op.u.seq.step[1] = &p->ops[1].op;
-	head->op.u.seq.step[2] = &p->ops[2].op;
-	for (i = 3; i < p->n; i++)
-		head->op.u.seq.step[i] = &p->ops[i].op;
-	atx__seq_set_prep(atx__seq_side(ctx, head), p);
+	head = p->own;
+	if (likely(head && head->state == TX_FREE)) {
+		/* Its own: the op and side record are as atx_prep_new left them. */
+		atx__tx_init(head, sub);
+		head->op.u.seq.err = 0;
+	} else {
+		head = atx__tx_alloc(ctx, sub);
+		if (unlikely(!head))
+			return NULL;
+		head->op.opcode = ATX_OP_SEQ;
+		head->op.len = p->total;
+		head->op.u.seq.n = p->n;
+		head->op.u.seq.err = 0;
+		for (i = 0; i < p->n; i++)
+			head->op.u.seq.step[i] = &p->ops[i].op;
+		atx__seq_set_prep(atx__seq_side(ctx, head), p);
+	}
 	head->flags |= TXF_SEQ;
 	p->busy = true;
 	/*

@@ -2,7 +2,8 @@
 /*
  * Prepared chains (atx_prep_*): runs re-started from their own callback
  * with a new IV and new data each time, every run checked against
- * OpenSSL and ISA-L called directly; one descriptor per run; IVs per
+ * OpenSSL and ISA-L called directly; one descriptor per run, the prep's
+ * own while it is free; IVs per
  * step; one run at a time; freeing during a run; the split path (a
  * session on another engine, a pinned channel without ATX_CAP_SEQ); the
  * error paths leaving the prep free for the next run.
@@ -102,7 +103,7 @@ static void storage_runs(unsigned lanes)
 	struct atx_ctx *ctx = ctx_lanes(lanes, 0);
 	struct atx_session *xts = xts_sess(ctx);
 	struct slot *sl = calloc(NP, sizeof(*sl));
-	unsigned i, j, nfree;
+	unsigned i, j, nfree, nfree0 = ctx->nfree;
 	uint64_t ops = 0;
 
 	assert_non_null(sl);
@@ -125,7 +126,9 @@ static void storage_runs(unsigned lanes)
 	}
 	/* The preps hold the session: the caller may let go of it now. */
 	atx_session_free(xts);
+	/* Each prep holds one descriptor of the pool, its runs' own. */
 	nfree = ctx->nfree;
+	assert_int_equal(nfree, nfree0 - NP);
 	for (i = 0; i < NP; i++) {
 		struct atx_submit sub = { .flags = ATX_F_ACK, .cb = slot_done, .cb_arg = &sl[i] };
 		struct atx_tx *tx;
@@ -133,10 +136,11 @@ static void storage_runs(unsigned lanes)
 		iv_for(&sl[i]);
 		tx = atx_prep_run(sl[i].p, sl[i].iv, &sub);
 		assert_non_null(tx);
-		/* One descriptor for the whole chain, when a lane runs it. */
+		/* One descriptor for the whole chain, when a lane runs it: the prep's own. */
 		assert_int_equal(atx__untag(tx)->op.opcode, ATX_OP_SEQ);
+		assert_ptr_equal(atx__untag(tx), sl[i].p->own);
 	}
-	assert_int_equal(ctx->nfree, nfree - NP);
+	assert_int_equal(ctx->nfree, nfree);
 	assert_true(atx_run(ctx, ATX_RUN_DEFAULT) >= 0);
 	for (i = 0; i < NP; i++) {
 		assert_int_equal(sl[i].status, 0);
@@ -157,6 +161,7 @@ static void storage_runs(unsigned lanes)
 		atx_prep_free(sl[i].p);
 	assert_null(ctx->sessions);
 	assert_null(ctx->preps);
+	assert_int_equal(ctx->nfree, nfree0);
 	atx_ctx_free(ctx);
 	free(sl);
 }
@@ -367,7 +372,8 @@ static void split_runs(int fail)
 			assert_memory_equal(b, a, sizeof(a));
 		}
 		assert_int_equal(atx_tx_ack(tx), 0);
-		assert_int_equal(ctx->nfree, nfree);
+		/* Freed during the run: its own descriptor went back to the pool. */
+		assert_int_equal(ctx->nfree, nfree + (k == 2));
 	}
 	assert_null(ctx->preps);
 	assert_int_equal(fake_a.sessions, 0);
@@ -420,19 +426,35 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(errno, EINVAL);
 	assert_null(ctx->preps);
 
-	/* A full pool: EAGAIN, and the prep is free for the next run. */
+	/*
+	 * A full pool: the prep still runs, on the descriptor it holds.
+	 * While the caller holds that one (not acked), the next run needs
+	 * one from the pool: EAGAIN, and the prep is free for the next run.
+	 */
 	p = atx_prep_new(ctx, ok, 2);
 	assert_non_null(p);
-	for (i = 0; i < 8; i++) {
+	assert_int_equal(ctx->nfree, nfree - 1);
+	for (i = 0; i < 7; i++) {
 		held[i] = atx_memcpy(ctx, b, a, 1, NULL);
 		assert_non_null(held[i]);
 	}
+	assert_null(atx_memcpy(ctx, b, a, 1, NULL));
+	assert_int_equal(errno, EAGAIN);
+	tx = atx_prep_run(p, NULL, NULL);
+	assert_non_null(tx);
+	assert_int_equal(atx_wait(tx), 0);
+	assert_memory_equal(b, a, sizeof(a));
+	assert_int_equal(crc, crc_ref(a, sizeof(a), 0));
 	assert_null(atx_prep_run(p, NULL, NULL));
 	assert_int_equal(errno, EAGAIN);
-	for (i = 0; i < 8; i++) {
+	assert_int_equal(atx_tx_ack(tx), 0);
+	for (i = 0; i < 7; i++) {
 		assert_int_equal(atx_wait(held[i]), 0);
 		assert_int_equal(atx_tx_ack(held[i]), 0);
 	}
+	assert_int_equal(ctx->nfree, nfree - 1);
+	memset(b, 0, sizeof(b));
+	crc = 1;
 	tx = atx_prep_run(p, NULL, NULL);
 	wait_ok(tx);
 	assert_memory_equal(b, a, sizeof(a));
@@ -446,13 +468,126 @@ static void test_bad_arguments(void **state)
 	s.depend_tx = stale;
 	assert_null(atx_prep_run(p, NULL, &s));
 	assert_int_equal(errno, ESTALE);
-	assert_int_equal(ctx->nfree, nfree);
+	assert_int_equal(ctx->nfree, nfree - 1);
 	tx = atx_prep_run(p, NULL, NULL);
 	wait_ok(tx);
-	assert_int_equal(ctx->nfree, nfree);
+	assert_int_equal(ctx->nfree, nfree - 1);
 	/* Left for atx_ctx_free, with a run of another prep in flight (ASan: nothing leaks). */
 	assert_non_null(atx_prep_run(atx_prep_new(ctx, ok, 2), NULL,
 				     &(struct atx_submit){ .flags = ATX_F_ACK }));
+	atx_ctx_free(ctx);
+}
+
+/*
+ * The descriptor a prep holds: its runs use it while it is free, a run
+ * while the caller still holds it takes one from the pool, a handle of
+ * an earlier run is stale once it was recycled, and it goes back to the
+ * pool when the prep is freed (at once, or when its holder acks it).
+ */
+static void test_own_descriptor(void **state)
+{
+	struct atx_ctx *ctx = ctx_lanes(0, 4);
+	char a[256], b[256];
+	uint32_t crc = 0;
+	struct atx_step st[2] = {
+		{ .op = ATX_STEP_MEMCPY, .dst = b, .src = a, .len = sizeof(a) },
+		{ .op = ATX_STEP_CRC32C, .src = b, .len = sizeof(b), .out = &crc, .seed = 9 },
+	};
+	struct atx_submit ack = { .flags = ATX_F_ACK };
+	struct atx_tx *t1, *t2, *t3, *held[4];
+	struct atx_prep *p, *q;
+	unsigned i;
+
+	assert_int_equal(ctx->nfree, 4);
+	p = atx_prep_new(ctx, st, 2);
+	assert_non_null(p);
+	assert_non_null(p->own);
+	assert_int_equal(ctx->nfree, 3);
+
+	/* Run 1 on its own descriptor, held (not acked) after it completes. */
+	memset(a, 0x11, sizeof(a));
+	t1 = atx_prep_run(p, NULL, NULL);
+	assert_non_null(t1);
+	assert_ptr_equal(atx__untag(t1), p->own);
+	assert_int_equal(ctx->nfree, 3);
+	assert_int_equal(atx_wait(t1), 0);
+	assert_memory_equal(b, a, sizeof(a));
+	assert_int_equal(crc, crc_ref(a, sizeof(a), 9));
+
+	/* Run 2 while run 1's is held: a descriptor from the pool. */
+	memset(a, 0x22, sizeof(a));
+	t2 = atx_prep_run(p, NULL, NULL);
+	assert_non_null(t2);
+	assert_ptr_not_equal(atx__untag(t2), p->own);
+	assert_int_equal(ctx->nfree, 2);
+	assert_int_equal(atx_wait(t2), 0);
+	assert_memory_equal(b, a, sizeof(a));
+	assert_int_equal(crc, crc_ref(a, sizeof(a), 9));
+	assert_int_equal(atx_tx_ack(t2), 0);
+	assert_int_equal(ctx->nfree, 3);                /* run 2's went back to the pool */
+	assert_int_equal(atx_tx_ack(t1), 0);
+	assert_int_equal(ctx->nfree, 3);                /* run 1's went back to the prep */
+	assert_int_equal(atx_tx_ack(t1), -ESTALE);
+	assert_int_equal(atx_wait(t1), -ESTALE);
+
+	/* Run 3 reuses it under a new handle; run 1's stays stale, as a dependency too. */
+	memset(a, 0x33, sizeof(a));
+	t3 = atx_prep_run(p, NULL, NULL);
+	assert_non_null(t3);
+	assert_ptr_equal(atx__untag(t3), atx__untag(t1));
+	assert_ptr_not_equal(t3, t1);
+	assert_int_equal(atx_tx_ack(t1), -ESTALE);
+	assert_null(atx_memcpy(ctx, b, a, 1, &(struct atx_submit){ .depend_tx = t1 }));
+	assert_int_equal(errno, ESTALE);
+	assert_int_equal(atx_wait(t3), 0);
+	assert_int_equal(crc, crc_ref(a, sizeof(a), 9));
+
+	/* Freed while the caller holds its descriptor: to the pool when acked. */
+	atx_prep_free(p);
+	assert_int_equal(ctx->nfree, 3);
+	assert_int_equal(atx_tx_ack(t3), 0);
+	assert_int_equal(ctx->nfree, 4);
+
+	/* Made with the pool empty: no descriptor of its own, every run takes one. */
+	for (i = 0; i < 4; i++) {
+		held[i] = atx_memcpy(ctx, b, a, 1, NULL);
+		assert_non_null(held[i]);
+	}
+	q = atx_prep_new(ctx, st, 2);
+	assert_non_null(q);
+	assert_null(q->own);
+	assert_null(atx_prep_run(q, NULL, &ack));
+	assert_int_equal(errno, EAGAIN);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(atx_wait(held[i]), 0);
+		assert_int_equal(atx_tx_ack(held[i]), 0);
+	}
+	memset(a, 0x44, sizeof(a));
+	t1 = atx_prep_run(q, NULL, NULL);
+	assert_non_null(t1);
+	assert_int_equal(ctx->nfree, 3);
+	assert_int_equal(atx_wait(t1), 0);
+	assert_int_equal(crc, crc_ref(a, sizeof(a), 9));
+	assert_int_equal(atx_tx_ack(t1), 0);
+	assert_int_equal(ctx->nfree, 4);
+	atx_prep_free(q);
+	assert_int_equal(ctx->nfree, 4);
+
+	/* Freed with its run in flight: back to the pool when the run completes. */
+	p = atx_prep_new(ctx, st, 2);
+	assert_non_null(p);
+	assert_int_equal(ctx->nfree, 3);
+	assert_non_null(atx_prep_run(p, NULL, &ack));
+	atx_prep_free(p);
+	assert_int_equal(ctx->nfree, 3);
+	assert_true(atx_run(ctx, ATX_RUN_DEFAULT) >= 0);
+	assert_int_equal(ctx->nfree, 4);
+
+	/* Left for atx_ctx_free: a prep whose completed run the caller never acked (ASan). */
+	p = atx_prep_new(ctx, st, 2);
+	assert_non_null(p);
+	t1 = atx_prep_run(p, NULL, NULL);
+	assert_int_equal(atx_wait(t1), 0);
 	atx_ctx_free(ctx);
 }
 
@@ -734,6 +869,7 @@ int main(void)
 		cmocka_unit_test(test_split_runs_ok),
 		cmocka_unit_test(test_split_runs_fail_with_step_status),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_own_descriptor),
 		cmocka_unit_test(test_dependencies_and_pinned),
 		cmocka_unit_test(test_pinned_seq_lane),
 		cmocka_unit_test(test_prepared_steps_and_private_lane),
