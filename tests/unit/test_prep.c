@@ -479,6 +479,32 @@ static void test_bad_arguments(void **state)
 }
 
 /*
+ * Run @p, whose first step copies @copy->src to @copy->dst and whose
+ * second writes the crc32c (seed 9) of the copy to *@crc, over a source
+ * filled with @fill; on the prep's own descriptor or not (@own), with
+ * @nfree left in the pool.  Completed, checked, and held (not acked).
+ */
+static struct atx_tx *run_held(struct atx_ctx *ctx, struct atx_prep *p,
+			       const struct atx_step *copy, const uint32_t *crc, int fill, bool own,
+			       unsigned nfree)
+{
+	struct atx_tx *tx;
+
+	memset((void *)copy->src, fill, copy->len);
+	tx = atx_prep_run(p, NULL, NULL);
+	assert_non_null(tx);
+	if (own)
+		assert_ptr_equal(atx__untag(tx), p->own);
+	else
+		assert_ptr_not_equal(atx__untag(tx), p->own);
+	assert_int_equal(ctx->nfree, nfree);
+	assert_int_equal(atx_wait(tx), 0);
+	assert_memory_equal(copy->dst, copy->src, copy->len);
+	assert_int_equal(*crc, crc_ref(copy->src, copy->len, 9));
+	return tx;
+}
+
+/*
  * The descriptor a prep holds: its runs use it while it is free, a run
  * while the caller still holds it takes one from the pool, a handle of
  * an earlier run is stale once it was recycled, and it goes back to the
@@ -505,24 +531,9 @@ static void test_own_descriptor(void **state)
 	assert_int_equal(ctx->nfree, 3);
 
 	/* Run 1 on its own descriptor, held (not acked) after it completes. */
-	memset(a, 0x11, sizeof(a));
-	t1 = atx_prep_run(p, NULL, NULL);
-	assert_non_null(t1);
-	assert_ptr_equal(atx__untag(t1), p->own);
-	assert_int_equal(ctx->nfree, 3);
-	assert_int_equal(atx_wait(t1), 0);
-	assert_memory_equal(b, a, sizeof(a));
-	assert_int_equal(crc, crc_ref(a, sizeof(a), 9));
-
+	t1 = run_held(ctx, p, &st[0], &crc, 0x11, true, 3);
 	/* Run 2 while run 1's is held: a descriptor from the pool. */
-	memset(a, 0x22, sizeof(a));
-	t2 = atx_prep_run(p, NULL, NULL);
-	assert_non_null(t2);
-	assert_ptr_not_equal(atx__untag(t2), p->own);
-	assert_int_equal(ctx->nfree, 2);
-	assert_int_equal(atx_wait(t2), 0);
-	assert_memory_equal(b, a, sizeof(a));
-	assert_int_equal(crc, crc_ref(a, sizeof(a), 9));
+	t2 = run_held(ctx, p, &st[0], &crc, 0x22, false, 2);
 	assert_int_equal(atx_tx_ack(t2), 0);
 	assert_int_equal(ctx->nfree, 3);                /* run 2's went back to the pool */
 	assert_int_equal(atx_tx_ack(t1), 0);
@@ -562,12 +573,7 @@ static void test_own_descriptor(void **state)
 		assert_int_equal(atx_wait(held[i]), 0);
 		assert_int_equal(atx_tx_ack(held[i]), 0);
 	}
-	memset(a, 0x44, sizeof(a));
-	t1 = atx_prep_run(q, NULL, NULL);
-	assert_non_null(t1);
-	assert_int_equal(ctx->nfree, 3);
-	assert_int_equal(atx_wait(t1), 0);
-	assert_int_equal(crc, crc_ref(a, sizeof(a), 9));
+	t1 = run_held(ctx, q, &st[0], &crc, 0x44, false, 3);
 	assert_int_equal(atx_tx_ack(t1), 0);
 	assert_int_equal(ctx->nfree, 4);
 	atx_prep_free(q);
