@@ -787,6 +787,19 @@ struct atx_tx *atx_chain(struct atx_ctx *ctx, const struct atx_step *steps, unsi
 
 /* ---- prepared chains (atx_prep_*) ---- */
 
+/* @tx's op: the chain of @p's ops (ATX_OP_SEQ), its side record naming @p. */
+static void prep_fill_seq(struct atx_prep *p, struct atx_tx *tx)
+{
+	unsigned i;
+
+	tx->op.opcode = ATX_OP_SEQ;
+	tx->op.len = p->total;
+	tx->op.u.seq.n = p->n;
+	for (i = 0; i < p->n; i++)
+		tx->op.u.seq.step[i] = &p->ops[i].op;
+	atx__seq_set_prep(atx__seq_side(p->ctx, tx), p);
+}
+
 struct atx_prep *atx_prep_new(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n)
 {
 	struct atx_session *ss[ATX_CHAIN_MAX];
@@ -844,17 +857,9 @@ struct atx_prep *atx_prep_new(struct atx_ctx *ctx, const struct atx_step *steps,
 	 * from it instead.
 	 */
 	if (ctx->nfree) {
-		struct atx_tx *tx = ctx->free_tx[--ctx->nfree];
-
-		tx->prep_own = true;
-		tx->op.opcode = ATX_OP_SEQ;
-		tx->op.iv_len = 0;
-		tx->op.len = p->total;
-		tx->op.u.seq.n = p->n;
-		for (i = 0; i < n; i++)
-			tx->op.u.seq.step[i] = &p->ops[i].op;
-		atx__seq_set_prep(atx__seq_side(ctx, tx), p);
-		p->own = tx;
+		p->own = ctx->free_tx[--ctx->nfree];
+		p->own->prep_own = true;
+		prep_fill_seq(p, p->own);
 	}
 	p->next = ctx->preps;
 	if (p->next)
@@ -991,19 +996,13 @@ struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx
 	if (likely(head && head->state == TX_FREE)) {
 		/* Its own: the op and side record are as atx_prep_new left them. */
 		atx__tx_init(head, sub);
-		head->op.u.seq.err = 0;
 	} else {
 		head = atx__tx_alloc(ctx, sub);
 		if (unlikely(!head))
 			return NULL;
-		head->op.opcode = ATX_OP_SEQ;
-		head->op.len = p->total;
-		head->op.u.seq.n = p->n;
-		head->op.u.seq.err = 0;
-		for (i = 0; i < p->n; i++)
-			head->op.u.seq.step[i] = &p->ops[i].op;
-		atx__seq_set_prep(atx__seq_side(ctx, head), p);
+		prep_fill_seq(p, head);
 	}
+	head->op.u.seq.err = 0;
 	head->flags |= TXF_SEQ;
 	p->busy = true;
 	/*
