@@ -215,6 +215,16 @@ struct atx_engine_ops {
 	 */
 	void *(*buf_alloc)(struct atx_engine *e, size_t len);
 	bool (*buf_free)(struct atx_engine *e, void *p);
+
+	/*
+	 * exec (optional; used for ATX_CHAN_F_INLINE channels) - execute @tx
+	 * to the end, now, in the loop thread, and return its status (a
+	 * fenced @tx checks atx_tx_fence_ok() first, as in poll).  With it
+	 * the core keeps the channel's queue itself and never calls submit
+	 * or poll for that channel: each loop pass executes what was queued
+	 * back to back, then completes it in order in the same pass.
+	 */
+	int (*exec)(struct atx_chan *chan, struct atx_tx *tx);
 };
 
 /* Registration check (dmaengine's CHECK_CAP): 0 or -EINVAL naming nothing. */

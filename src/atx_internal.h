@@ -221,6 +221,9 @@ struct atx_chan {
 	unsigned index;                 /* within the engine */
 	unsigned ctx_index;             /* within the context */
 	struct atx_txlist pending;      /* ready, not yet handed to the engine */
+	/* ops->exec for an inline channel with it, and what it has to execute */
+	int (*exec)(struct atx_chan *chan, struct atx_tx *tx);
+	struct atx_txlist run;
 	bool dirty;                     /* on ctx->dirty list */
 	bool blocked;                   /* engine said -EAGAIN */
 	bool private_;                  /* held by atx_chan_request */
@@ -664,25 +667,17 @@ int atx__pool_init(struct atx_ctx *ctx, unsigned n);
 void atx__pool_fini(struct atx_ctx *ctx);
 
 /* loop.c */
-static inline void atx__chan_ready(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *tx)
+/* @chan's engine took @tx (its inline lane, no doorbell to ring). */
+static inline void atx__chan_took(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *tx)
 {
-	/*
-	 * An inline lane has no doorbell to batch for: hand it the
-	 * descriptor now, while its lines are in cache, instead of queueing
-	 * it for atx__issue to walk again (nothing runs before the loop
-	 * polls the lane either way).  Anything unusual takes the queue.
-	 */
-	if ((chan->flags & ATX_CHAN_F_INLINE) && !chan->pending.head && !chan->blocked &&
-	    !chan->dead && !(tx->flags & TXF_CANCEL)) {
-		tx->state = TX_INFLIGHT;
-		if (likely(chan->eng->ops->submit(chan, tx, 0) == 0)) {
-			chan->inflight++;
-			chan->st.bytes += atx__tx_bytes(tx);
-			ctx->inline_new = true;
-			return;
-		}
-		/* Refused: issue_chan retries it and deals with the answer. */
-	}
+	chan->inflight++;
+	chan->st.bytes += atx__tx_bytes(tx);
+	ctx->inline_new = true;
+}
+
+/* @tx to @chan's pending queue, for atx__issue to hand over. */
+static inline void atx__chan_queue(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *tx)
+{
 	tx->state = TX_READY;
 	txlist_push(&chan->pending, tx);
 	chan->npending++;
@@ -690,6 +685,31 @@ static inline void atx__chan_ready(struct atx_ctx *ctx, struct atx_chan *chan, s
 		chan->dirty = true;
 		chan->next_dirty = ctx->dirty;
 		ctx->dirty = chan;
+	}
+}
+
+void atx__chan_hand(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *tx);
+
+static inline void atx__chan_ready(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *tx)
+{
+	/*
+	 * An inline lane has no doorbell to batch for: queue the descriptor
+	 * to run (ops->exec), or hand it over (atx__chan_hand), now, while
+	 * its lines are in cache, instead of queueing it for atx__issue to
+	 * walk again (nothing runs before the loop's next poll pass either
+	 * way).  Anything unusual takes the pending queue.  Nothing refuses
+	 * an exec channel's work (it has no submit to say -EAGAIN), so it
+	 * is never blocked.
+	 */
+	if (chan->exec && !chan->pending.head && !chan->dead && !(tx->flags & TXF_CANCEL)) {
+		tx->state = TX_INFLIGHT;
+		txlist_push(&chan->run, tx);
+		atx__chan_took(ctx, chan, tx);
+	} else if ((chan->flags & ATX_CHAN_F_INLINE) && !chan->pending.head && !chan->blocked &&
+		   !chan->dead && !(tx->flags & TXF_CANCEL)) {
+		atx__chan_hand(ctx, chan, tx);
+	} else {
+		atx__chan_queue(ctx, chan, tx);
 	}
 }
 

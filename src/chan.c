@@ -78,6 +78,8 @@ struct atx_chan *atx_engine_add_chan(struct atx_engine *e, const char *name, uin
 	chan->priv = priv;
 	chan->caps = caps;
 	chan->flags = flags;
+	if (flags & ATX_CHAN_F_INLINE)
+		chan->exec = e->ops->exec;
 	chan->index = e->nchans;
 	chan->ctx_index = ctx->nchans;
 	snprintf(chan->name, sizeof(chan->name), "%s", name);

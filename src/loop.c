@@ -32,6 +32,21 @@ static void submit_sqes(struct atx_ctx *ctx)
 	}
 }
 
+/*
+ * atx__chan_ready's inline lane without ops->exec: hand @tx to the engine
+ * now, or, when it refuses, queue it for issue_chan to retry and deal
+ * with the answer.  Out of line, so that the submission paths that
+ * inline atx__chan_ready make no call but a tail call.
+ */
+void atx__chan_hand(struct atx_ctx *ctx, struct atx_chan *chan, struct atx_tx *tx)
+{
+	tx->state = TX_INFLIGHT;
+	if (likely(chan->eng->ops->submit(chan, tx, 0) == 0))
+		atx__chan_took(ctx, chan, tx);
+	else
+		atx__chan_queue(ctx, chan, tx);
+}
+
 /* Hand a channel's pending list to its engine, one doorbell at the end. */
 static int issue_chan(struct atx_ctx *ctx, struct atx_chan *chan)
 {
@@ -61,6 +76,12 @@ static int issue_chan(struct atx_ctx *ctx, struct atx_chan *chan)
 			continue;
 		}
 		tx->state = TX_INFLIGHT;
+		if (chan->exec) {
+			txlist_pop(&chan->pending);
+			txlist_push(&chan->run, tx);
+			ret = 0;
+			goto taken;
+		}
 		ret = ops->submit(chan, tx, tx->next ? ATX_HINT_MORE : 0);
 		if (unlikely(ret == -EAGAIN)) {
 			tx->state = TX_READY;
@@ -69,6 +90,7 @@ static int issue_chan(struct atx_ctx *ctx, struct atx_chan *chan)
 			break;
 		}
 		txlist_pop(&chan->pending);
+taken:
 		chan->npending--;
 		chan->inflight++;
 		/* Counted here, where the op's line is in cache anyway. */
@@ -282,7 +304,42 @@ static bool try_failover(struct atx_ctx *ctx, struct atx_tx *tx, int status)
 	return true;
 }
 
-static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
+/*
+ * Most completions: succeeded, acked, nobody waiting on it or holding it,
+ * at most a session reference to drop -- straight back to the pool, then
+ * the callback, as complete_one() does.  False: complete_one's work.
+ */
+static inline __attribute__((always_inline)) bool complete_fast(struct atx_ctx *ctx,
+								struct atx_tx *tx)
+{
+	struct atx_chan *chan = tx->chan;
+	struct atx_session *s;
+	struct atx_tx *h;
+	atx_cb cb;
+	void *arg;
+
+	if (unlikely(tx->result || (tx->flags & ~(TXF_SESS | TXF_FAILOVER | TXF_SEQ)) != TXF_ACKED ||
+		     tx->children || tx->holds))
+		return false;
+	s = (tx->flags & TXF_SESS) ? *atx__tx_sess(ctx, tx) : NULL;
+	h = atx__handle(tx);
+	cb = tx->cb;
+	arg = tx->cb_arg;
+	ctx->outstanding--;
+	chan->inflight--;
+	/* A chain counts its steps (none: a split chain's own descriptor ran none). */
+	chan->st.ops += (tx->flags & TXF_SEQ) ? atx__seq_release(ctx, tx) : 1;
+	tx->flags = 0;
+	atx__tx_recycle(ctx, tx);
+	if (s)
+		atx__session_put(s);
+	if (cb)
+		cb(h, 0, arg);
+	return true;
+}
+
+/* Everything else: a failure, dependents, fences, holds, waiters. */
+static __attribute__((noinline)) void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 {
 	struct atx_chan *chan = tx->chan;
 	struct atx_edge *e, *nx;
@@ -290,30 +347,6 @@ static void complete_one(struct atx_ctx *ctx, struct atx_tx *tx)
 	atx_cb cb;
 	void *arg;
 
-	/*
-	 * Most completions: succeeded, acked, nobody waiting on it or
-	 * holding it, at most a session reference to drop -- straight back
-	 * to the pool, then the callback, as below.
-	 */
-	if (likely(!status && (tx->flags & ~(TXF_SESS | TXF_FAILOVER | TXF_SEQ)) == TXF_ACKED &&
-		   !tx->children && !tx->holds)) {
-		struct atx_session *s = (tx->flags & TXF_SESS) ? *atx__tx_sess(ctx, tx) : NULL;
-		struct atx_tx *h = atx__handle(tx);
-
-		cb = tx->cb;
-		arg = tx->cb_arg;
-		ctx->outstanding--;
-		chan->inflight--;
-		/* A chain counts its steps (none: a split chain's own descriptor ran none). */
-		chan->st.ops += (tx->flags & TXF_SEQ) ? atx__seq_release(ctx, tx) : 1;
-		tx->flags = 0;
-		atx__tx_recycle(ctx, tx);
-		if (s)
-			atx__session_put(s);
-		if (cb)
-			cb(h, 0, arg);
-		return;
-	}
 	if (tx->flags & TXF_SEQ) {
 		/* A chain: its first failing step's status, and its steps back to the pool. */
 		unsigned nsteps;
@@ -386,7 +419,8 @@ int atx__process_done(struct atx_ctx *ctx)
 
 	ctx->in_loop++;
 	while ((tx = txlist_pop(&ctx->done))) {
-		complete_one(ctx, tx);
+		if (!complete_fast(ctx, tx))
+			complete_one(ctx, tx);
 		n++;
 	}
 	ctx->in_loop--;
@@ -511,7 +545,46 @@ static unsigned reap_cqes(struct atx_ctx *ctx)
  */
 #define ATX_POLL_BUDGET 64
 
-static int poll_chans(struct atx_ctx *ctx)
+/*
+ * An inline channel with ops->exec: execute what was queued when the pass
+ * came here, back to back, then complete it in order; callbacks queue
+ * their new work for the next pass.  Executing a batch before completing
+ * any of it is what keeps a storage chain's descriptors from costing more
+ * than their instructions: completing each one as it ran (callback,
+ * resubmission) between two chains' data cost 2 % of the 4 KiB
+ * xts-enc,crc32c,copy chain on one core -- though 5 % less at 64 bytes,
+ * where nothing leaves the cache (atx bench, prep:, qd 64).
+ */
+static int run_inline(struct atx_ctx *ctx, struct atx_chan *chan)
+{
+	struct atx_tx *tx = chan->run.head, *nx;
+	int n = 0;
+
+	chan->run.head = chan->run.tail = NULL;
+	for (nx = tx; nx; nx = nx->next) {
+		int status = chan->exec(chan, nx);
+
+		/* The op's line is in cache: the engine just read it. */
+		nx->op.result = status;
+		nx->result = status;
+	}
+	ctx->in_loop++;
+	for (; tx; tx = nx) {
+		nx = tx->next;
+		if (!complete_fast(ctx, tx))
+			complete_one(ctx, tx);
+		n++;
+	}
+	ctx->in_loop--;
+	return n;
+}
+
+/*
+ * Execute the inline channels' queues, completing what ran (*done), and
+ * poll the polled ones; returns what the polls completed, for the loop's
+ * next process_done.
+ */
+static int poll_chans(struct atx_ctx *ctx, int *done)
 {
 	unsigned i;
 	int n = 0;
@@ -519,7 +592,9 @@ static int poll_chans(struct atx_ctx *ctx)
 	for (i = 0; i < ctx->nchans; i++) {
 		struct atx_chan *chan = ctx->chans[i];
 
-		if ((chan->flags & ATX_CHAN_F_POLL) && chan->inflight)
+		if (chan->run.head)
+			*done += run_inline(ctx, chan);
+		else if ((chan->flags & ATX_CHAN_F_POLL) && chan->inflight)
 			n += chan->eng->ops->poll(chan, ATX_POLL_BUDGET);
 	}
 	return n;
@@ -530,7 +605,8 @@ static bool has_polled_work(struct atx_ctx *ctx)
 	unsigned i;
 
 	for (i = 0; i < ctx->nchans; i++)
-		if ((ctx->chans[i]->flags & ATX_CHAN_F_POLL) && ctx->chans[i]->inflight)
+		if (((ctx->chans[i]->flags & ATX_CHAN_F_POLL) && ctx->chans[i]->inflight) ||
+		    ctx->chans[i]->run.head)
 			return true;
 	return false;
 }
@@ -541,14 +617,14 @@ static int loop_pass(struct atx_ctx *ctx)
 	int total = 0;
 
 	for (;;) {
-		int n, np;
+		int n = 0, np;
 
 		atx__issue(ctx);
-		np = poll_chans(ctx);
+		np = poll_chans(ctx, &n);
 		reap_remote(ctx);
 		if (io_uring_cq_ready(&ctx->ring))
 			reap_cqes(ctx);
-		n = atx__process_done(ctx);
+		n += atx__process_done(ctx);
 		total += n;
 		if (!n && !np && !ctx->dirty)
 			break;

@@ -945,33 +945,26 @@ static struct atx_tx *prep_split(struct atx_prep *p, const struct atx_submit *su
 	return tx;
 }
 
-struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx_submit *sub)
+/*
+ * A run atx_prep_run's common case does not cover: a pinned channel or
+ * dependencies, the channel to pick again, its own descriptor still held,
+ * the first run, IVs other than one of 16 bytes (@iv: to write, or NULL
+ * when written).
+ */
+static __attribute__((noinline)) struct atx_tx *prep_run_slow(struct atx_prep *p, const void *iv,
+							      const struct atx_submit *sub)
 {
-	struct atx_chan *chan;
-	struct atx_ctx *ctx;
+	struct atx_ctx *ctx = p->ctx;
+	struct atx_chan *chan = sub ? sub->chan : NULL;
 	struct atx_tx *head;
 	unsigned i;
 
-	if (unlikely(!p || p->dying))
-		return einval();
-	if (unlikely(p->busy)) {
-		errno = EBUSY;
-		return NULL;
-	}
-	ctx = p->ctx;
-	if (likely(iv && p->iv16)) {
-		memcpy(p->iv16, iv, 16);        /* inlined: the common case */
-	} else if (iv) {
-		for (i = 0; i < p->niv; i++) {
-			struct atx_op *op = &p->ops[p->ivs[i]].op;
+	for (i = 0; iv && i < p->niv; i++) {
+		struct atx_op *op = &p->ops[p->ivs[i]].op;
 
-			if (likely(op->iv_len == 16))
-				memcpy(op->u.crypto.iv, iv, 16);        /* inlined: the common IV */
-			else
-				memcpy(op->u.crypto.iv, iv, op->iv_len);
-		}
+		memcpy(op->u.crypto.iv, iv, op->iv_len);
 	}
-	chan = sub ? sub->chan : NULL;
+
 	if (unlikely(chan)) {
 		/*
 		 * Pinned: the split path checks it as atx_chain does; one with
@@ -979,13 +972,22 @@ struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx
 		 */
 		if (!(chan->caps & ATX_CAP_SEQ) || !p->one_eng)
 			return prep_split(p, sub);
-	} else if (likely(p->chan_gen == ctx->chan_gen)) {
+	} else if (p->chan_gen == ctx->chan_gen) {
 		chan = p->chan;         /* the only one, as at the last run */
 	} else if (likely(p->one_eng)) {
 		chan = atx__chan_pick_cached(ctx, p->caps | ATX_CAP_SEQ, p->eng);
 		if (unlikely(!chan))
 			return prep_split(p, sub);
-		if (chan == atx__chan_only(ctx, p->caps | ATX_CAP_SEQ, p->eng)) {
+		/*
+		 * The ops' engine scratch is the first engine's to run them;
+		 * a run may use it when it goes where it was picked (a
+		 * dependency may move it to its parent's channel).
+		 */
+		if (!p->scratch_eng)
+			p->scratch_eng = chan->eng;
+		/* The fast path's channel: the only one, whose engine owns the scratch. */
+		if (chan == atx__chan_only(ctx, p->caps | ATX_CAP_SEQ, p->eng) &&
+		    chan->eng == p->scratch_eng) {
 			p->chan = chan;
 			p->chan_gen = ctx->chan_gen;
 		}
@@ -1005,11 +1007,6 @@ struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx
 	head->op.u.seq.err = 0;
 	head->flags |= TXF_SEQ;
 	p->busy = true;
-	/*
-	 * The ops' engine scratch is the first engine's to run them; a run
-	 * may use it when it goes where it was picked (a dependency may move
-	 * it to its parent's channel).
-	 */
 	if (unlikely(!p->scratch_eng))
 		p->scratch_eng = chan->eng;
 	if (!sub || !(sub->depend_tx || sub->ndeps || sub->chan)) {
@@ -1019,6 +1016,43 @@ struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx
 	head->op.u.seq.flags = !sub->depend_tx && !sub->ndeps && chan->eng == p->scratch_eng ?
 			       ATX_SEQ_F_PREP : 0;
 	return atx__tx_submit(ctx, head, sub, p->caps | ATX_CAP_SEQ, p->eng);
+}
+
+/*
+ * Its common case makes no call but tail calls, so that it needs no stack
+ * frame: keep the rest in prep_run_slow and prep_ivs.
+ */
+struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx_submit *sub)
+{
+	struct atx_ctx *ctx;
+	struct atx_tx *head;
+
+	if (unlikely(!p || p->dying))
+		return einval();
+	if (unlikely(p->busy)) {
+		errno = EBUSY;
+		return NULL;
+	}
+	ctx = p->ctx;
+	if (likely(iv && p->iv16))
+		memcpy(p->iv16, iv, 16);        /* inlined: the common case */
+	else if (iv)
+		return prep_run_slow(p, iv, sub);
+	/*
+	 * The common run: no dependency, no pinned channel, the channel of
+	 * the last run still the only one (and its engine the scratch's),
+	 * the prep's own descriptor free.
+	 */
+	head = p->own;
+	if (unlikely((sub && (sub->depend_tx || sub->ndeps || sub->chan)) ||
+		     p->chan_gen != ctx->chan_gen || !head || head->state != TX_FREE))
+		return prep_run_slow(p, NULL, sub);
+	atx__tx_init(head, sub);
+	head->op.u.seq.err = 0;
+	head->op.u.seq.flags = ATX_SEQ_F_PREP;
+	head->flags |= TXF_SEQ;
+	p->busy = true;
+	return atx__tx_submit_on(ctx, head, p->chan);
 }
 
 /* ---- bursts (atx_burst) ---- */
@@ -1223,7 +1257,7 @@ int atx_burst(struct atx_ctx *ctx, const struct atx_step *steps, unsigned n,
 			burst_run(ctx, rchan, run, nrun);
 		nrun = 0;
 		rchan = NULL;
-		if (s && chan->eng->ops->submit_burst && (chan->flags & ATX_CHAN_F_INLINE) &&
+		if (s && chan->eng->ops->submit_burst && (chan->flags & ATX_CHAN_F_INLINE) && !chan->exec &&
 		    (st->op == ATX_STEP_CIPHER || st->op == ATX_STEP_DIGEST) && !tx->op.fence) {
 			run[nrun++] = tx;
 			rchan = chan;

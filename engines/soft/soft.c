@@ -3,13 +3,14 @@
  * soft.c - the software engine's lanes.
  *
  * The inline lane ("soft.inline") executes issued work in the loop thread
- * during the loop's poll pass and completes it in the same pass: no thread
- * crossing, no system call.  Worker lanes ("soft.laneN") are threads that
- * take whole batches (one lock round per batch, signalled once per
- * doorbell), execute them in order and hand completions back once per
- * batch through the core's lock-free remote list.  PERF.md: a sleep/wake
- * pair costs 17-60 us against 0.58 us for a 4 KiB XTS, so workers spin
- * briefly before sleeping and the loop is only woken when it sleeps.
+ * when the core's loop pass runs the lane's queue (ops->exec), which
+ * completes it in the same pass: no thread crossing, no system call.
+ * Worker lanes ("soft.laneN") are threads that take whole batches (one
+ * lock round per batch, signalled once per doorbell), execute them in
+ * order and hand completions back once per batch through the core's
+ * lock-free remote list.  PERF.md: a sleep/wake pair costs 17-60 us
+ * against 0.58 us for a 4 KiB XTS, so workers spin briefly before
+ * sleeping and the loop is only woken when it sleeps.
  *
  * Every lane executes in order (ATX_CHAN_F_IN_ORDER), so the core hands a
  * dependent over right behind its parent and a chain on one lane costs one
@@ -47,7 +48,6 @@ struct soft_lane {
 	unsigned idx;                   /* session context slot: 0 inline, 1.. workers */
 	bool worker;
 	/* loop thread only */
-	struct atx_tx *run_head, *run_tail;     /* inline: issued, not executed */
 	struct atx_tx *b_head, *b_tail;         /* worker: batch being built */
 	unsigned b_n;
 	/* worker hand-over */
@@ -319,19 +319,12 @@ static void lane_flush(struct soft_lane *l)
 	l->b_n = 0;
 }
 
+/* A worker lane's batch; the inline lane's work comes through soft_exec_inline. */
 static int soft_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
 {
 	struct soft_lane *l = atx_chan_priv(chan);
 
 	tx_set_next(tx, NULL);
-	if (!l->worker) {
-		if (l->run_tail)
-			tx_set_next(l->run_tail, tx);
-		else
-			l->run_head = tx;
-		l->run_tail = tx;
-		return 0;
-	}
 	if (l->b_tail)
 		tx_set_next(l->b_tail, tx);
 	else
@@ -343,23 +336,14 @@ static int soft_submit(struct atx_chan *chan, struct atx_tx *tx, unsigned hints)
 	return 0;
 }
 
-/* Inline lane: execute everything issued so far, in order, in the loop thread. */
-static int soft_poll(struct atx_chan *chan, unsigned budget)
+/*
+ * The inline lane: one descriptor, now.  The core keeps the lane's queue
+ * and completes each descriptor itself (atx_engine_ops.exec), which
+ * leaves the lane no list of its own to walk.
+ */
+static int soft_exec_inline(struct atx_chan *chan, struct atx_tx *tx)
 {
-	struct soft_lane *l = atx_chan_priv(chan);
-	struct atx_tx *tx;
-	int n = 0;
-
-	if (l->worker)
-		return 0;
-	while ((tx = l->run_head) && budget--) {
-		l->run_head = tx_next(tx);
-		if (!l->run_head)
-			l->run_tail = NULL;
-		atx_engine_complete(tx, soft_exec(l, tx));
-		n++;
-	}
-	return n;
+	return soft_exec(atx_chan_priv(chan), tx);
 }
 
 static int parse_args(const char *args, unsigned *lanes, int *inl)
@@ -412,8 +396,8 @@ static int soft_attach(struct atx_engine *e, const char *args)
 	}
 	if (inl) {
 		se->lanes[0].chan = atx_engine_add_chan(e, "soft.inline", SOFT_CAPS,
-							ATX_CHAN_F_IN_ORDER | ATX_CHAN_F_POLL |
-							ATX_CHAN_F_INLINE, &se->lanes[0]);
+							ATX_CHAN_F_IN_ORDER | ATX_CHAN_F_INLINE,
+							&se->lanes[0]);
 		if (!se->lanes[0].chan) {
 			ret = -errno;
 			goto err_detach;
@@ -495,5 +479,5 @@ const struct atx_engine_ops atx_soft_engine_ops = {
 	.new_session = soft_new_session,
 	.free_session = soft_free_session,
 	.submit = soft_submit,
-	.poll = soft_poll,
+	.exec = soft_exec_inline,
 };

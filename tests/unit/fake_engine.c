@@ -5,7 +5,7 @@
 
 #include "fake_engine.h"
 
-struct fake_state fake_a, fake_b, fake_c;
+struct fake_state fake_a, fake_b, fake_c, fake_d;
 
 int fake_a_reset_attach(struct atx_ctx *ctx, int fail, int prio)
 {
@@ -189,6 +189,37 @@ const struct atx_engine_ops fake_c_ops = {
 	.attach = fake_c_attach, .detach = fake_detach, .probe_session = fake_probe,
 	.new_session = fake_c_new_session, .free_session = fake_c_free_session,
 	.submit = fake_submit, .submit_burst = fake_submit_burst, .poll = fake_poll,
+};
+
+/* fake_d: the core runs its inline channel's queue through exec. */
+static int fake_d_attach(struct atx_engine *e, const char *args)
+{
+	atx_engine_set_priv(e, &fake_d);
+	fake_d.chan = atx_engine_add_chan(e, "fake.d0", ATX_CAP_MEMCPY,
+					  ATX_CHAN_F_IN_ORDER | ATX_CHAN_F_INLINE, &fake_d);
+	return fake_d.chan ? 0 : -1;
+}
+
+static int fake_d_exec(struct atx_chan *chan, struct atx_tx *tx)
+{
+	struct fake_state *st = atx_chan_priv(chan);
+	struct atx_op *op = atx_tx_op(tx);
+
+	st->execs++;
+	if (st->nlog < 1024)
+		st->log[st->nlog++] = op->u.mem.src;
+	if (op->fence && !atx_tx_fence_ok(tx))
+		return -ECANCELED;
+	if (st->fail_status)
+		return st->fail_status;
+	memcpy(op->u.mem.dst, op->u.mem.src, op->len);
+	return 0;
+}
+
+const struct atx_engine_ops fake_d_ops = {
+	.name = "faked", .prio = ATX_PRIO_HARDWARE, .caps = ATX_CAP_MEMCPY,
+	.attach = fake_d_attach, .detach = fake_detach,
+	.submit = fake_submit, .exec = fake_d_exec,
 };
 
 /* Claims CIPHER without the session ops: registration must refuse it. */

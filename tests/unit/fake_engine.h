@@ -6,6 +6,8 @@
  * fake_c is the same on an inline channel with submit_burst, which
  * takes at most burst_take descriptors a call and counts every call
  * that breaks the contract of include/atx_engine.h in burst_bad.
+ * fake_d has an inline channel with exec, which the core runs itself;
+ * it counts exec calls and would count submit calls, which must not come.
  */
 #ifndef ATX_FAKE_ENGINE_H
 #define ATX_FAKE_ENGINE_H
@@ -18,7 +20,7 @@ struct fake_state {
 	int fail_status;        /* complete every descriptor with this (0 = execute) */
 	int probe_prio;         /* answer of probe_session, or -EOPNOTSUPP */
 	int create_status;      /* answer of new_session (0 = create) */
-	unsigned submitted, refused, doorbells, polls, sessions;
+	unsigned submitted, refused, doorbells, polls, sessions, execs;
 	struct atx_tx *q[1024];
 	unsigned nq;
 	unsigned burst_take, bursts, burst_taken, burst_bad;
@@ -28,8 +30,8 @@ struct fake_state {
 	struct atx_chan *chan;
 };
 
-extern struct fake_state fake_a, fake_b, fake_c;
-extern const struct atx_engine_ops fake_a_ops, fake_b_ops, fake_c_ops, fake_bad_ops;
+extern struct fake_state fake_a, fake_b, fake_c, fake_d;
+extern const struct atx_engine_ops fake_a_ops, fake_b_ops, fake_c_ops, fake_d_ops, fake_bad_ops;
 
 /* fake_a reset (64 slots), completing with @fail, probing with @prio, attached to @ctx: 0 or -errno. */
 int fake_a_reset_attach(struct atx_ctx *ctx, int fail, int prio);

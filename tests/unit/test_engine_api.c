@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The engine interface: backpressure (-EAGAIN / atx_engine_unblock), one
- * doorbell per batch, registration checks, probe priority, exclusive
+ * doorbell per batch, an inline channel the core runs through exec,
+ * registration checks, probe priority, exclusive
  * channels and per-channel statistics.
  */
 #include <errno.h>
@@ -88,6 +89,131 @@ static void test_one_doorbell_per_batch(void **state)
 	assert_int_equal(atx_issue_pending(ctx), 32);
 	assert_int_equal(fake_a.doorbells, 1);
 	assert_int_equal(atx_run(ctx, ATX_RUN_DEFAULT), 32);
+	atx_ctx_free(ctx);
+}
+
+/* ---- an inline channel with exec: the core keeps its queue ---- */
+
+struct exec_rec {
+	struct atx_ctx *ctx;
+	int order[16], status[16];
+	unsigned n;
+	char (*dst)[64];        /* what each callback saw of the next descriptor's output */
+	char seen_next;
+	char *again_dst, *again_src;
+	struct atx_tx *again;
+};
+
+struct exec_arg {
+	struct exec_rec *r;
+	int id;
+};
+
+static void exec_cb(struct atx_tx *tx, int status, void *arg)
+{
+	struct exec_arg *a = arg;
+	struct exec_rec *r = a->r;
+
+	r->order[r->n] = a->id;
+	r->status[r->n++] = status;
+	if (a->id == 0) {
+		/* The batch ran before any of it completed: #1's copy is done. */
+		r->seen_next = r->dst[1][0];
+		if (r->again_dst) {
+			/* A callback's new work runs too, in a later pass of the same atx_run. */
+			struct atx_submit s = { .flags = ATX_F_ACK, .chan = fake_d.chan };
+
+			r->again = atx_memcpy(r->ctx, r->again_dst, r->again_src, 64, &s);
+		}
+	}
+}
+
+static void test_exec_channel(void **state)
+{
+	struct atx_ctx *ctx = new_ctx();
+	static char src[8][64], dst[8][64], again_src[64], again_dst[64];
+	struct exec_rec r = { .ctx = ctx, .dst = dst, .again_dst = again_dst,
+			      .again_src = again_src };
+	struct exec_arg args[8];
+	struct atx_chan_stats st;
+	int i;
+
+	reset(&fake_d, 64, -EOPNOTSUPP);
+	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_d_ops, NULL), 0);
+	memset(again_src, 'z', sizeof(again_src));
+	for (i = 0; i < 8; i++) {
+		struct atx_submit s = { .flags = ATX_F_ACK, .cb = exec_cb, .cb_arg = &args[i],
+					.chan = fake_d.chan };
+
+		args[i] = (struct exec_arg){ &r, i };
+		memset(src[i], 'a' + i, sizeof(src[i]));
+		assert_non_null(atx_memcpy(ctx, dst[i], src[i], sizeof(src[i]), &s));
+	}
+	assert_int_equal(fake_d.execs, 0);      /* nothing runs before the loop does */
+	assert_int_equal(atx_run(ctx, ATX_RUN_DEFAULT), 9);
+	/* In order, each once, through exec only: no submit, no poll. */
+	assert_int_equal(r.n, 8);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(r.order[i], i);
+		assert_int_equal(r.status[i], 0);
+		assert_memory_equal(dst[i], src[i], sizeof(src[i]));
+		assert_ptr_equal(fake_d.log[i], src[i]);
+	}
+	assert_int_equal(r.seen_next, 'b');
+	assert_non_null(r.again);
+	assert_memory_equal(again_dst, again_src, sizeof(again_src));
+	assert_int_equal(fake_d.execs, 9);
+	assert_int_equal(fake_d.submitted, 0);
+	assert_int_equal(fake_d.polls, 0);
+	atx_chan_stats(fake_d.chan, &st);
+	assert_int_equal(st.ops, 9);
+	assert_int_equal(st.bytes, 9 * 64);
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(st.inflight, 0);
+	atx_ctx_free(ctx);
+}
+
+static void exec_status_cb(struct atx_tx *tx, int status, void *arg)
+{
+	*(int *)arg = status;
+}
+
+/* A failure from exec is the descriptor's status; its dependent is cancelled. */
+static void test_exec_channel_failure(void **state)
+{
+	struct atx_ctx *ctx = new_ctx();
+	char a[64] = "a", b[64] = { 0 }, c[64] = { 0 };
+	struct atx_submit pin;
+	int pstatus = 1;
+	struct atx_tx *p, *q;
+	struct atx_chan_stats st;
+
+	reset(&fake_d, 64, -EOPNOTSUPP);
+	assert_int_equal(atx__ctx_attach_engine(ctx, &fake_d_ops, NULL), 0);
+	pin = (struct atx_submit){ .chan = fake_d.chan };
+	fake_d.fail_status = -EIO;
+	p = atx_memcpy(ctx, b, a, sizeof(a), &(struct atx_submit){ .cb = exec_status_cb,
+								   .cb_arg = &pstatus,
+								   .chan = fake_d.chan });
+	assert_non_null(p);
+	q = atx_memcpy(ctx, c, b, sizeof(b), &(struct atx_submit){ .depend_tx = p,
+								   .chan = fake_d.chan });
+	assert_non_null(q);
+	assert_int_equal(atx_wait(q), -ECANCELED);
+	assert_int_equal(pstatus, -EIO);        /* p: acked as q's parent, recycled */
+	assert_int_equal(b[0], 0);
+	assert_int_equal(c[0], 0);
+	atx_tx_ack(q);
+	/* And back to work: the same channel runs the next one. */
+	fake_d.fail_status = 0;
+	q = atx_memcpy(ctx, c, a, sizeof(a), &pin);
+	assert_int_equal(atx_wait(q), 0);
+	assert_memory_equal(c, a, sizeof(a));
+	atx_tx_ack(q);
+	assert_int_equal(fake_d.submitted, 0);
+	atx_chan_stats(fake_d.chan, &st);
+	assert_true(st.errors >= 1);
+	assert_int_equal(st.inflight, 0);
 	atx_ctx_free(ctx);
 }
 
@@ -417,6 +543,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backpressure_and_unblock),
 		cmocka_unit_test(test_one_doorbell_per_batch),
+		cmocka_unit_test(test_exec_channel),
+		cmocka_unit_test(test_exec_channel_failure),
 		cmocka_unit_test(test_registration_refuses_missing_ops),
 		cmocka_unit_test(test_probe_priority),
 		cmocka_unit_test(test_session_outlives_free_while_in_flight),
