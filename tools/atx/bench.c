@@ -892,6 +892,7 @@ struct bench_run {
 	struct atx_step *bsteps;
 	struct atx_step *csteps;        /* chain: each slot's steps, ATX_CHAIN_MAX per slot */
 	struct atx_prep **preps;        /* prep: each slot's prepared chain (one round's) */
+	struct atx_submit psub;         /* prep: what every run is submitted with but cb_arg */
 	struct atx_step bproto; /* the step of slot 0: what all slots' steps share */
 	ptrdiff_t bout_off;     /* where a slot's step writes its tag/MAC/crc, or -1 */
 };
@@ -921,15 +922,17 @@ static struct slot *slots_new(unsigned n)
 }
 
 
-static void chain_done(struct atx_tx *tx, int status, void *arg)
+/*
+ * A chain on @s ended with @status: count it, sample its latency, and
+ * decide whether the round is over (r->stop).  False when it failed.
+ */
+static inline __attribute__((always_inline)) bool chain_end(struct bench_run *r,
+							    struct slot *s, int status)
 {
-	struct slot *s = arg;
-	struct bench_run *r = s->run;
-
 	if (status) {
 		r->err = status;
 		r->stop = true;
-		return;
+		return false;
 	}
 	r->done++;
 	if (s->t0 && r->nlat < r->maxlat)
@@ -940,14 +943,23 @@ static void chain_done(struct atx_tx *tx, int status, void *arg)
 	} else if (!r->stop && (r->done & (CLOCK_EVERY - 1)) == 0 && now_ns() >= r->deadline) {
 		r->stop = true;
 	}
+	return true;
+}
+
+static void chain_done(struct atx_tx *tx, int status, void *arg)
+{
+	struct slot *s = arg;
+	struct bench_run *r = s->run;
+
+	if (!chain_end(r, s, status))
+		return;
 	if (r->w->burst) {
 		r->ready[r->nready++] = s;
 	} else if (!r->stop) {
 		/*
-		 * A chain: or prep: chain straight to its submission, not
-		 * through submit_chain, whose frame for the per-step
-		 * workloads (~0.5 KiB, six saved registers) the hand loop
-		 * has nothing like.
+		 * A chain: chain straight to its submission, not through
+		 * submit_chain, whose frame for the per-step workloads (~0.5
+		 * KiB, six saved registers) the hand loop has nothing like.
 		 */
 		int ret = r->w->chain ? submit_linked(r, s) : submit_chain(r, s);
 
@@ -1022,10 +1034,34 @@ static int submit_linked(struct bench_run *r, struct slot *s)
 
 	chain_start(r, s);
 	iv_of(s->blk, s->iv);
-	if (r->w->prep)
-		return atx_prep_run(r->preps[s->idx], s->iv, &sub) ? 0 : -errno;
+	if (r->w->prep) {
+		r->psub.cb_arg = s;
+		return atx_prep_run(r->preps[s->idx], s->iv, &r->psub) ? 0 : -errno;
+	}
 	return atx_chain(r->ctx, &r->csteps[(size_t)s->idx * ATX_CHAIN_MAX], r->w->nn, &sub) ? 0 :
 											    -errno;
+}
+
+/*
+ * A "prep:" chain's callback: the next run of the slot's prepared chain
+ * straight from here, with the one submission every run shares, as an
+ * application with one kind of request would write it (the hand loop
+ * dispatches on nothing per chain either).
+ */
+static void prep_done(struct atx_tx *tx, int status, void *arg)
+{
+	struct slot *s = arg;
+	struct bench_run *r = s->run;
+
+	if (!chain_end(r, s, status) || r->stop)
+		return;
+	chain_start(r, s);
+	iv_of(s->blk, s->iv);
+	r->psub.cb_arg = s;
+	if (!atx_prep_run(r->preps[s->idx], s->iv, &r->psub)) {
+		r->err = -errno;
+		r->stop = true;
+	}
 }
 
 /*
@@ -1154,6 +1190,7 @@ static double atx_round(struct bench_run *r, uint64_t ns, uint64_t ops, double *
 	r->err = 0;
 	r->next_blk = 0;
 	r->target = ops;
+	r->psub = (struct atx_submit){ .flags = ATX_F_ACK, .cb = prep_done };
 	/*
 	 * chain: the slots' steps, with this round's sessions (a --versus
 	 * side swaps them); prep: their prepared chains.  Set-up, outside the
