@@ -68,7 +68,7 @@ struct atx_edge {
  */
 struct atx_tx {
 	/* line 0: the core's bookkeeping */
-	struct atx_tx *next;            /* free list / pending list / done list */
+	struct atx_tx *next;            /* pending list / done list / inline run queue */
 	struct atx_chan *chan;
 	struct atx_edge *children;      /* dependents still linked to us */
 	atx_cb cb;
