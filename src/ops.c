@@ -957,6 +957,7 @@ static __attribute__((noinline)) struct atx_tx *prep_run_slow(struct atx_prep *p
 	struct atx_ctx *ctx = p->ctx;
 	struct atx_chan *chan = sub ? sub->chan : NULL;
 	struct atx_tx *head;
+	bool picked = false;
 	unsigned i;
 
 	for (i = 0; iv && i < p->niv; i++) {
@@ -978,21 +979,22 @@ static __attribute__((noinline)) struct atx_tx *prep_run_slow(struct atx_prep *p
 		chan = atx__chan_pick_cached(ctx, p->caps | ATX_CAP_SEQ, p->eng);
 		if (unlikely(!chan))
 			return prep_split(p, sub);
-		/*
-		 * The ops' engine scratch is the first engine's to run them;
-		 * a run may use it when it goes where it was picked (a
-		 * dependency may move it to its parent's channel).
-		 */
-		if (!p->scratch_eng)
-			p->scratch_eng = chan->eng;
-		/* The fast path's channel: the only one, whose engine owns the scratch. */
-		if (chan == atx__chan_only(ctx, p->caps | ATX_CAP_SEQ, p->eng) &&
-		    chan->eng == p->scratch_eng) {
-			p->chan = chan;
-			p->chan_gen = ctx->chan_gen;
-		}
+		picked = true;
 	} else {
 		return prep_split(p, sub);
+	}
+	/*
+	 * The ops' engine scratch is the first engine's to run them; a run
+	 * may use it when it goes where it was picked (a dependency may move
+	 * it to its parent's channel).
+	 */
+	if (!p->scratch_eng)
+		p->scratch_eng = chan->eng;
+	/* atx_prep_run's channel from now on: the only one, whose engine owns the scratch. */
+	if (picked && chan == atx__chan_only(ctx, p->caps | ATX_CAP_SEQ, p->eng) &&
+	    chan->eng == p->scratch_eng) {
+		p->chan = chan;
+		p->chan_gen = ctx->chan_gen;
 	}
 	head = p->own;
 	if (likely(head && head->state == TX_FREE)) {
@@ -1007,8 +1009,6 @@ static __attribute__((noinline)) struct atx_tx *prep_run_slow(struct atx_prep *p
 	head->op.u.seq.err = 0;
 	head->flags |= TXF_SEQ;
 	p->busy = true;
-	if (unlikely(!p->scratch_eng))
-		p->scratch_eng = chan->eng;
 	if (!sub || !(sub->depend_tx || sub->ndeps || sub->chan)) {
 		head->op.u.seq.flags = chan->eng == p->scratch_eng ? ATX_SEQ_F_PREP : 0;
 		return atx__tx_submit_on(ctx, head, chan);
@@ -1020,7 +1020,7 @@ static __attribute__((noinline)) struct atx_tx *prep_run_slow(struct atx_prep *p
 
 /*
  * Its common case makes no call but tail calls, so that it needs no stack
- * frame: keep the rest in prep_run_slow and prep_ivs.
+ * frame: keep the rest in prep_run_slow.
  */
 struct atx_tx *atx_prep_run(struct atx_prep *p, const void *iv, const struct atx_submit *sub)
 {
